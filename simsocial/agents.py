@@ -1,0 +1,32 @@
+"""The LLM-backed agent: it says what it wants to ask, and later hears the answer.
+
+Splitting a decision into `ask` and `receive` is what lets a model gather the asks of many agents
+and have the gateway answer them concurrently (LLM latency dominates everything else).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+
+if TYPE_CHECKING:
+    from simsocial.llm import Ask
+    from simsocial.model import SimModel
+
+
+class LLMAgent(mesa.Agent):
+    """Base class for agents whose decisions come from a language model."""
+
+    model: SimModel
+
+    def ask(self) -> Ask | None:
+        """The request this agent wants answered now, or None to sit this round out."""
+        return None
+
+    def receive(self, answer: Any) -> None:
+        """Apply the answer (a Completion, Choice or Structured; `answer.ok` may be False)."""
+
+    def meta(self) -> dict[str, int]:
+        """Who and when, copied into the call record."""
+        return {"step": self.model.step_index, "agent_id": int(self.unique_id)}

@@ -1,0 +1,178 @@
+"""The `simsocial` command. Imports stay inside commands so `--help` answers instantly."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXAMPLES = """\
+examples:
+  simsocial scenarios                                  list scenario kinds and example files
+  simsocial validate scenarios/opinion_dynamics.yaml   check a file; errors name file:line: key
+  simsocial run scenarios/opinion_dynamics.yaml        run it; writes runs/<name>/<run-id>/
+  simsocial run scenarios/opinion_dynamics.yaml --set llm.model="scripted/majority?beta=3" \\
+      --set opinion.queries=50                         a deterministic dry run with overrides
+  simsocial report runs/opinion_dynamics/<run-id>      rebuild report.html; --json prints metrics
+  simsocial resume runs/opinion_dynamics/<run-id>      continue a killed run where it stopped
+  simsocial schema > scenario.schema.json              JSON Schema for editor autocompletion
+
+models: 'embedded/smollm2-135m' (default, offline), 'scripted/<policy>' (deterministic twin),
+or any litellm model string ('openai/gpt-4o', 'anthropic/...', 'ollama/...', vLLM via llm.api_base).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simsocial",
+        description="Agent-based social simulation with LLM-backed Mesa agents.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def overrides(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+            help="override a key of the file, e.g. --set seed=3 --set network.n=100 (repeatable)",
+        )  # fmt: skip
+
+    p = sub.add_parser("run", help="run a scenario file into a new run directory")
+    p.add_argument("file", help="scenario YAML file")
+    overrides(p)
+    p.add_argument("--out", help="run directory to create (default runs/<name>/<run-id>)")
+    p.add_argument("--replay", action="store_true", help="answer only from the LLM cache; a miss is an error")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("validate", help="check a scenario file and report every problem with its line")
+    p.add_argument("file")
+    overrides(p)
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+
+    p = sub.add_parser("resume", help="continue an interrupted run from its last checkpoint")
+    p.add_argument("run_dir")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("report", help="write report.html (and figures) for a run directory")
+    p.add_argument("run_dir")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
+
+    sub.add_parser("scenarios", help="list scenario kinds and the example files")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("stopped.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
+        return 1
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from simsocial.errors import SimsocialError
+
+    return isinstance(exc, SimsocialError)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import simsocial
+
+    spec = simsocial.load_scenario(args.file, overrides=args.overrides)
+    result = simsocial.run(spec, out=args.out, replay=args.replay, progress=not args.quiet)
+    return _print_outcome(result.run_dir, result.status)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from simsocial.runner import resume
+
+    result = resume(args.run_dir, progress=not args.quiet)
+    return _print_outcome(result.run_dir, result.status)
+
+
+def _print_outcome(run_dir: Path, status: str) -> int:
+    from simsocial.analysis.report import summary_json
+
+    summary = summary_json(run_dir)
+    metrics = summary.get("metrics", {})
+    print(f"run directory: {run_dir}")
+    print(f"status: {status}")
+    llm = summary.get("llm", {})
+    if llm:
+        failures = sum(llm.get("failures_by_kind", {}).values())
+        print(
+            f"llm: {llm.get('calls', 0)} calls, {llm.get('cache_hits', 0)} cache hits, "
+            f"{failures} failures, ${llm.get('cost_usd', 0.0):.4f}"
+        )
+    for key, value in metrics.items():
+        if key != "verdict":
+            print(f"  {key}: {value}")
+    if "verdict" in metrics:
+        print(metrics["verdict"])
+    if (run_dir / "report.html").exists():
+        print(f"report: {run_dir / 'report.html'}")
+    return 0 if status in {"completed", "budget_exhausted"} else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from simsocial.spec import load_scenario
+
+    spec = load_scenario(args.file, overrides=args.overrides)
+    print(f"{args.file}: ok ({spec.kind}, {spec.steps} steps, model {spec.llm.model})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from simsocial.spec import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from simsocial.analysis.report import summary_json, write_report
+
+    if args.json:
+        print(json.dumps(summary_json(Path(args.run_dir)), indent=2, default=str))
+    path = write_report(Path(args.run_dir))
+    print(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from simsocial.scenarios import KINDS
+
+    print("kinds:")
+    for kind in KINDS.values():
+        print(f"  {kind.name:<12} {kind.summary}")
+    examples = sorted(Path("scenarios").glob("*.yaml")) if Path("scenarios").is_dir() else []
+    if examples:
+        print("example files:")
+        for path in examples:
+            print(f"  {path}")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "resume": cmd_resume,
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "report": cmd_report,
+    "scenarios": cmd_scenarios,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""The scripted provider: deterministic policies with known answers, for tests and dry runs.
+
+Model string: ``scripted/<policy>[?k=v&k2=v2]``. Every LLM experiment gets a twin whose correct
+result is known, so the analysis can be checked end to end without a model.
+
+Policies (what they answer to a choice between `labels`):
+
+- ``fixed``    ``answer=<label or option text>`` (default: the first label); ``text=`` for complete().
+- ``random``   uniform over the labels.
+- ``majority`` ``beta=<float>`` (default 1): the prompt lists ``<name>: <opinion>`` lines; with
+  ``m_x = (n_x - n_others) / n`` per label, ``P(x) ∝ (1 + tanh(beta * m_x)) / 2``. With two
+  labels this is exactly ``P(A) = (1 + tanh(beta * m)) / 2`` (De Marzo et al.).
+- ``degree``   the prompt lists candidates as ``<label>) <name> (followers: <k>)`` or
+  ``<name> (followers: <k>)``; ``P ∝ k + offset`` (``offset``, default 1): preferential attachment.
+- ``echo``     complete() returns the last user message.
+
+Without `choice_labels` (a plain complete()), majority and degree infer the labels from the prompt
+and answer ``[label]``; other policies answer ``text`` (default "ok"). A JSON-schema request gets
+a minimal valid instance of the schema. Common parameters: ``fail=<p>`` (each attempt fails with
+a retryable "server" error with probability p), ``latency=<seconds>``, ``invalid=first|always``
+(structured replies are not JSON on the first try / always).
+
+Randomness comes from a numpy Generator seeded by the request key (which includes the draw index
+at temperature > 0), so identical requests give identical answers in every run and process.
+Label log-probabilities are returned when asked, so choose() can use the one-call distribution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qsl
+
+import numpy as np
+
+from simsocial.llm.prompts import STRUCTURED_REPAIR
+from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
+
+POLICIES = ("fixed", "random", "majority", "degree", "echo")
+_COMMON = {"fail", "latency", "invalid", "text"}
+_PARAMS = {
+    "fixed": {"answer"},
+    "random": set(),
+    "majority": {"beta"},
+    "degree": {"offset"},
+    "echo": set(),
+}
+_OPINION_LINE = re.compile(r"^\s*([^:\n]{1,80}?)\s*:\s*(\S+)\s*$")
+_OPTION_LINE = re.compile(r"^\s*(\w+)\)\s+(.+?)\s*$")
+_CANDIDATE_LINE = re.compile(r"^\s*(?:(\w+)\)\s+)?(.+?)\s*\(followers:\s*(\d+)\)", re.IGNORECASE)
+_TOKEN_STRIP = "[](){}<>\"'`.,;:!?* "
+
+
+def _seed(*parts: object) -> int:
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _fold(text: str) -> str:
+    return text.strip(_TOKEN_STRIP).casefold()
+
+
+class ScriptedProvider:
+    """In-process, deterministic, free; see the module docstring for policies and parameters."""
+
+    path = "scripted"
+    supports_logprobs = True
+
+    def __init__(self, model: str):
+        spec = model.split("/", 1)[1] if "/" in model else model
+        policy, _, query = spec.partition("?")
+        if policy not in POLICIES:
+            raise ValueError(f"unknown scripted policy {policy!r} in {model!r}; choose from {POLICIES}")
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        unknown = set(params) - _COMMON - _PARAMS[policy]
+        if unknown:
+            allowed = sorted(_COMMON | _PARAMS[policy])
+            raise ValueError(f"scripted/{policy} does not take {sorted(unknown)}; it takes {allowed}")
+        self.model = model
+        self.policy = policy
+        self.params = params
+        self.fail = float(params.get("fail", 0.0))
+        self.latency = float(params.get("latency", 0.0))
+        self.invalid = params.get("invalid")
+        if self.invalid not in (None, "first", "always"):
+            raise ValueError(f"scripted invalid= must be 'first' or 'always', not {self.invalid!r}")
+        self._attempts: Counter[str] = Counter()
+
+    async def complete(self, request: ProviderRequest) -> ProviderReply:
+        key = request.key()
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.fail:
+            self._attempts[key] += 1
+            if np.random.default_rng(_seed(key, "fail", self._attempts[key])).random() < self.fail:
+                raise ProviderError("server", f"scripted fault injection (fail={self.fail})")
+        prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
+        label_logprobs = None
+        if request.json_schema is not None:
+            text = self._structured_text(request)
+        else:
+            labels = request.choice_labels or self._infer_labels(prompt)
+            if labels:
+                probs = self.probabilities(labels, prompt)
+                pick = int(np.random.default_rng(_seed(key)).choice(len(labels), p=probs))
+                text = f"[{labels[pick]}]"
+                if request.want_logprobs:
+                    label_logprobs = {lb: math.log(p) for lb, p in zip(labels, probs) if p > 0}
+            elif self.policy == "echo":
+                text = next(
+                    (str(m["content"]) for m in reversed(request.messages) if m["role"] == "user"), ""
+                )
+            else:
+                text = self.params.get("text", "ok")
+        return ProviderReply(
+            text=text,
+            prompt_tokens=len(prompt) // 4 + 1,
+            completion_tokens=len(text) // 4 + 1,
+            label_logprobs=label_logprobs,
+        )
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        from simsocial.llm.embeddings import make_embedder
+
+        return await make_embedder("hash").embed(texts)
+
+    async def aclose(self) -> None:
+        return None
+
+    # -- policies -------------------------------------------------------------------------------
+
+    def probabilities(self, labels: list[str], prompt: str) -> np.ndarray:
+        """The policy's distribution over `labels` for this prompt (the known answer)."""
+        n = len(labels)
+        if self.policy == "fixed":
+            target = self._resolve(self.params.get("answer", labels[0]), labels, prompt)
+            probs = np.zeros(n)
+            probs[labels.index(target) if target in labels else 0] = 1.0
+            return probs
+        if self.policy == "majority":
+            return self._majority(labels, prompt)
+        if self.policy == "degree":
+            return self._degree(labels, prompt)
+        return np.full(n, 1.0 / n)
+
+    def _majority(self, labels: list[str], prompt: str) -> np.ndarray:
+        beta = float(self.params.get("beta", 1.0))
+        names = self._label_names(labels, prompt)
+        counts = np.zeros(len(labels))
+        for line in prompt.splitlines():
+            match = _OPINION_LINE.match(line)
+            if match and _fold(match.group(2)) in names:
+                counts[names[_fold(match.group(2))]] += 1
+        total = counts.sum()
+        if total == 0:
+            return np.full(len(labels), 1.0 / len(labels))
+        m = (counts - (total - counts)) / total
+        weights = (1.0 + np.tanh(beta * m)) / 2.0
+        return weights / weights.sum()
+
+    def _degree(self, labels: list[str], prompt: str) -> np.ndarray:
+        offset = float(self.params.get("offset", 1.0))
+        index = {label: i for i, label in enumerate(labels)}
+        folded = {_fold(label): i for i, label in enumerate(labels)}
+        followers = np.zeros(len(labels))
+        for line in prompt.splitlines():
+            match = _CANDIDATE_LINE.match(line)
+            if not match:
+                continue
+            label, name, k = match.group(1), match.group(2), int(match.group(3))
+            i = index.get(label) if label else None
+            if i is None:
+                i = folded.get(_fold(name))
+            if i is not None:
+                followers[i] = k
+        weights = followers + offset
+        if weights.sum() <= 0:
+            return np.full(len(labels), 1.0 / len(labels))
+        return weights / weights.sum()
+
+    def _label_names(self, labels: list[str], prompt: str) -> dict[str, int]:
+        """Folded names each label goes by: itself, and the option text shown as `label) text`."""
+        names = {_fold(label): i for i, label in enumerate(labels)}
+        index = {label: i for i, label in enumerate(labels)}
+        for line in prompt.splitlines():
+            match = _OPTION_LINE.match(line)
+            if match and match.group(1) in index:
+                names.setdefault(_fold(match.group(2)), index[match.group(1)])
+        return names
+
+    def _resolve(self, answer: str, labels: list[str], prompt: str) -> str:
+        names = self._label_names(labels, prompt)
+        i = names.get(_fold(answer))
+        return labels[i] if i is not None else labels[0]
+
+    def _infer_labels(self, prompt: str) -> list[str]:
+        """Labels of a plain complete(): the opinions listed (majority) or candidates (degree)."""
+        if self.policy == "majority":
+            seen: dict[str, None] = {}
+            for line in prompt.splitlines():
+                match = _OPINION_LINE.match(line)
+                if match and len(_fold(match.group(2))) <= 3:
+                    seen.setdefault(match.group(2).strip(_TOKEN_STRIP), None)
+            return sorted(seen)
+        if self.policy == "degree":
+            found = [m for line in prompt.splitlines() if (m := _CANDIDATE_LINE.match(line))]
+            return [m.group(1) or m.group(2) for m in found]
+        return []
+
+    def _structured_text(self, request: ProviderRequest) -> str:
+        repairing = any(
+            STRUCTURED_REPAIR.text.split("{", 1)[0] in str(m.get("content") or "")
+            for m in request.messages
+        )
+        if self.invalid == "always" or (self.invalid == "first" and not repairing):
+            return "Sure! Here is the answer: {not json"
+        assert request.json_schema is not None
+        return json.dumps(minimal_instance(request.json_schema))
+
+
+def minimal_instance(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A small value that validates against a JSON Schema (the subset pydantic emits)."""
+    root = root if root is not None else schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return minimal_instance(root.get("$defs", {}).get(name, {}), root)
+    if "const" in schema:
+        return schema["const"]
+    if "default" in schema:
+        return schema["default"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for combinator in ("anyOf", "oneOf"):
+        if combinator in schema:
+            options = [s for s in schema[combinator] if s.get("type") != "null"] or schema[combinator]
+            return minimal_instance(options[0], root)
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            merged.update(part)
+        return minimal_instance(merged, root)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: minimal_instance(props.get(name, {}), root) for name in schema.get("required", [])}
+    if kind == "array":
+        item = minimal_instance(schema.get("items", {}), root)
+        return [item] * int(schema.get("minItems", 0))
+    if kind == "string":
+        fmt = schema.get("format")
+        if fmt in ("date-time", "date", "time"):
+            return {"date-time": "2000-01-01T00:00:00Z", "date": "2000-01-01", "time": "00:00:00"}[fmt]
+        text = "text"
+        text = text * (int(schema.get("minLength", 0)) // len(text) + 1)
+        return text[: max(int(schema.get("minLength", 0)), min(len("text"), schema.get("maxLength", 4)))]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", None))
+        value: float = 0 if low is None else low + (1 if "exclusiveMinimum" in schema else 0)
+        high = schema.get("maximum")
+        if high is not None and value > high:
+            value = high
+        return int(value) if kind == "integer" else float(value)
+    if kind == "boolean":
+        return False
+    return None

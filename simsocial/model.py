@@ -1,0 +1,123 @@
+"""The model base: stepping schemes that batch LLM asks, event logging, checkpoint state.
+
+A scenario subclasses `SimModel`, builds its agents in `__init__`, and in `step()` calls
+`consult(agents)` (everyone sees the state at t) or `consult_sequential(order)` (one at a time in
+the given order, batching only agents whose inputs cannot depend on each other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import networkx as nx
+
+from simsocial.agents import LLMAgent
+from simsocial.networks import independent_batches
+
+if TYPE_CHECKING:
+    from simsocial.llm import Session
+    from simsocial.spec_models import ScenarioSpec
+
+EventSink = Callable[[int, int, str, dict[str, Any]], None]
+
+
+class SimModel(mesa.Model):
+    """A Mesa model whose agents think through one shared LLM session."""
+
+    def __init__(self, spec: ScenarioSpec, session: Session, log_event: EventSink | None = None):
+        super().__init__(rng=spec.seed)
+        self.spec = spec
+        self.session = session
+        self.step_index = 0
+        self.done = False
+        self.graph: nx.Graph | None = None
+        self._log_event = log_event
+
+    def log(self, kind: str, payload: dict[str, Any], agent_id: int = -1) -> None:
+        """Record an action in events.parquet."""
+        if self._log_event is not None:
+            self._log_event(self.step_index, agent_id, kind, payload)
+
+    def consult(self, agents: Iterable[LLMAgent]) -> int:
+        """Gather the asks of `agents`, answer them concurrently, hand each its answer."""
+        askers: list[LLMAgent] = []
+        asks = []
+        for agent in agents:
+            ask = agent.ask()
+            if ask is not None:
+                askers.append(agent)
+                asks.append(ask)
+        if not asks:
+            return 0
+        answers = self.session.gather(asks)
+        for agent, answer in zip(askers, answers, strict=True):
+            agent.receive(answer)
+        return len(asks)
+
+    def consult_sequential(
+        self, order: Sequence[int], after_each: Callable[[LLMAgent], bool] | None = None
+    ) -> int:
+        """Strict sequential semantics with batched calls.
+
+        Agents act in `order` (agent ids, repeats allowed). Consecutive agents that are neither the
+        same nor neighbours in `self.graph` cannot influence each other's inputs, so they are asked
+        together; answers are applied in order. `after_each` may return True to stop (e.g. at
+        consensus); the rest of the order is then skipped.
+        """
+        if self.graph is None:
+            raise RuntimeError("consult_sequential needs self.graph")
+        by_id = {agent.unique_id: agent for agent in self.agents}
+        acted = 0
+        for batch in independent_batches(list(order), self.graph):
+            members = [by_id[i] for i in batch]
+            askers, asks = [], []
+            for agent in members:
+                ask = agent.ask()
+                askers.append(agent)
+                asks.append(ask)
+            real = [a for a in asks if a is not None]
+            answers = iter(self.session.gather(real)) if real else iter(())
+            for agent, ask in zip(askers, asks, strict=True):
+                if ask is not None:
+                    agent.receive(next(answers))
+                acted += 1
+                if after_each is not None and after_each(agent):
+                    return acted
+        return acted
+
+    # --- state for checkpoint/resume -------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        """Scenario state as plain data; subclasses extend this with their own fields."""
+        return {"done": self.done}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.done = state["done"]
+
+    def capture(self) -> dict[str, Any]:
+        return {
+            "scenario": self.get_state(),
+            "rng": self.rng.bit_generator.state,
+            "random": self.random.getstate(),
+        }
+
+    def restore(self, captured: dict[str, Any]) -> None:
+        self.set_state(captured["scenario"])
+        self.rng.bit_generator.state = captured["rng"]
+        self.random.setstate(captured["random"])
+
+    # --- hooks for the runner ---------------------------------------------------------------
+
+    def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Mesa DataCollector reporters (model, agent) for model.parquet and agents.parquet."""
+        return {}, {}
+
+    def prompt_templates(self) -> dict[str, str]:
+        """Scenario prompt templates by name, hashed into the manifest."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """A few numbers for the progress line."""
+        return {}

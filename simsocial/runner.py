@@ -1,0 +1,275 @@
+"""Run a scenario into a run directory, and resume one that was interrupted.
+
+The loop is the same for a fresh run and a resumed one: step the model, log what it did, flush a
+chunk and checkpoint every `outputs.flush_every` steps, stop at `steps`, when the model is done, or
+when the LLM budget is spent; then consolidate the tables, write the manifest and the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simsocial.errors import RunError
+from simsocial.store import RunStore, utc_now
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simsocial.llm import Gateway, Session
+    from simsocial.model import SimModel
+    from simsocial.spec_models import ScenarioSpec
+
+RECORDED_PACKAGES = (
+    "simsocial", "mesa", "litellm", "openai", "networkx", "numpy", "pandas", "pydantic",
+    "scipy", "pyarrow", "llama_cpp_python",
+)  # fmt: skip
+
+
+@dataclass
+class Result:
+    """What `simsocial.run` returns: where the run went, and its tables on demand."""
+
+    run_dir: Path
+    status: str
+    manifest: dict[str, Any]
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            import pandas as pd
+
+            path = self.run_dir / f"{name}.parquet"
+            self._tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+        return self._tables[name]
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.table("events")
+
+    @property
+    def llm_calls(self) -> pd.DataFrame:
+        return self.table("llm_calls")
+
+    @property
+    def model(self) -> pd.DataFrame:
+        return self.table("model")
+
+    @property
+    def agents(self) -> pd.DataFrame:
+        return self.table("agents")
+
+
+def new_run_id(spec: ScenarioSpec) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    salt = hashlib.blake2b(f"{stamp}{spec.model_dump_json()}".encode(), digest_size=3).hexdigest()
+    return f"{stamp}-s{spec.seed}-{salt}"
+
+
+def run(
+    spec: ScenarioSpec,
+    *,
+    out: str | Path | None = None,
+    replay: bool = False,
+    gateway: Gateway | None = None,
+    progress: bool = False,
+    report: bool | None = None,
+) -> Result:
+    """Run `spec` into a fresh run directory (default `<outputs.dir>/<name>/<run-id>/`)."""
+    from simsocial.spec import dump_spec
+
+    if replay:
+        spec = spec.model_copy(update={"llm": spec.llm.model_copy(update={"replay": True})})
+    run_id = new_run_id(spec)
+    run_dir = Path(out) if out is not None else Path(spec.outputs.dir) / spec.name / run_id
+    if (run_dir / "manifest.json").exists():
+        raise RunError(f"{run_dir} already holds a run; choose another --out or `simsocial resume` it")
+    store = RunStore(run_dir)
+    (run_dir / "spec.yaml").write_text(dump_spec(spec))
+    store.write_manifest(
+        {
+            "run_id": run_id,
+            "scenario": spec.name,
+            "kind": spec.kind,
+            "seed": spec.seed,
+            "status": "running",
+            "started_at": utc_now(),
+            "ended_at": None,
+            "model": spec.llm.model,
+            "temperature": spec.llm.temperature,
+            "steps_done": 0,
+            "versions": package_versions(),
+            "spec": spec.model_dump(mode="json"),
+            "parent": None,
+        }
+    )
+    return _execute(spec, store, gateway=gateway, progress=progress, report=report)
+
+
+def resume(
+    run_dir: str | Path, *, gateway: Gateway | None = None, progress: bool = False
+) -> Result:
+    """Continue an interrupted run from its last checkpoint, to the same result."""
+    from simsocial.spec import load_scenario
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "manifest.json").exists() or not (run_dir / "spec.yaml").exists():
+        raise RunError(f"{run_dir} is not a run directory (no manifest.json and spec.yaml)")
+    store = RunStore(run_dir)
+    manifest = store.read_manifest()
+    if manifest.get("status") in {"completed", "budget_exhausted"}:
+        raise RunError(f"{run_dir} already ended ({manifest['status']}); nothing to resume")
+    spec = load_scenario(run_dir / "spec.yaml")
+    store.update_manifest(status="running", resumed_at=utc_now())
+    return _execute(spec, store, gateway=gateway, progress=progress, resuming=True)
+
+
+def _execute(
+    spec: ScenarioSpec,
+    store: RunStore,
+    *,
+    gateway: Gateway | None,
+    progress: bool,
+    report: bool | None = None,
+    resuming: bool = False,
+) -> Result:
+    from simsocial.collect import collect_step
+    from simsocial.llm import get_gateway
+    from simsocial.scenarios import KINDS
+
+    manifest = store.read_manifest()
+    gateway = gateway or get_gateway()
+    cache_dir = Path(spec.outputs.dir) / ".llm-cache"
+    session = gateway.session(spec.llm, run_id=manifest["run_id"], cache_dir=cache_dir)
+    model_cls = KINDS[spec.kind].load("model")
+    model: SimModel = model_cls(spec, session, store.log_event)
+    start = 0
+    checkpoint = store.load_checkpoint() if resuming else None
+    if checkpoint is not None:
+        model.restore(checkpoint["model"])
+        session.set_state(checkpoint["session"])
+        start = checkpoint["next_step"]
+    elif model.graph is not None:
+        store.add_graph(-1, model.graph.edges())
+    store.update_manifest(prompt_templates=_templates(model))
+
+    status = "completed"
+    error: str | None = None
+    bar = _progress(spec, session, start) if progress else None
+    step = start
+    try:
+        for step in range(start, spec.steps):
+            if model.done:
+                break
+            model.step_index = step
+            model.step()
+            model_rows, agent_rows = collect_step(model)
+            store.add_rows("model", model_rows)
+            store.add_rows("agents", agent_rows)
+            last = model.done or step + 1 >= spec.steps or session.budget_exhausted
+            if _snapshot_due(spec, step, last) and model.graph is not None:
+                store.add_graph(step, model.graph.edges())
+            if bar is not None:
+                bar.advance(model.summary())
+            if last or (step + 1) % spec.outputs.flush_every == 0:
+                store.add_calls(session.drain_records())
+                store.save_checkpoint(
+                    {"next_step": step + 1, "model": model.capture(), "session": session.get_state()}
+                )
+                store.update_manifest(steps_done=step + 1, llm=session.stats())
+            if session.budget_exhausted:
+                status = "budget_exhausted"
+                break
+    except KeyboardInterrupt:
+        status, error = "interrupted", "stopped by the user; `simsocial resume` continues it"
+    except Exception as exc:  # a scenario bug: keep what was written, say what happened
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
+        store.add_calls(session.drain_records())
+        if status in {"completed", "budget_exhausted"}:
+            store.consolidate()
+            store.discard_parts()
+        else:
+            store.flush()
+        manifest = store.update_manifest(
+            status=status, ended_at=utc_now(), llm=session.stats(), error=error
+        )
+    if report if report is not None else spec.outputs.report:
+        from simsocial.analysis.report import write_report
+
+        write_report(store.run_dir)
+    return Result(run_dir=store.run_dir, status=status, manifest=manifest)
+
+
+def _snapshot_due(spec: ScenarioSpec, step: int, last: bool) -> bool:
+    every = spec.outputs.snapshot_every
+    return last if every is None else (last or (step + 1) % every == 0)
+
+
+def _templates(model: SimModel) -> dict[str, str]:
+    from simsocial.llm.prompts import all_templates
+
+    return {**all_templates(), **model.prompt_templates()}
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+class _ProgressLine:
+    """A rich progress bar: steps, calls/s, tokens, cost and failures, refreshed live."""
+
+    def __init__(self, spec: ScenarioSpec, session: Session, start: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import TimeElapsedColumn
+
+        session_stats = session.stats
+
+        class LLMColumn(TextColumn):
+            def render(self, task: Any) -> Any:
+                stats = session_stats()
+                elapsed = max(1e-9, task.elapsed or 1e-9)
+                calls = stats.get("calls", 0) + stats.get("cache_hits", 0)
+                failures = sum(stats.get("failures_by_kind", {}).values())
+                tokens = stats.get("prompt_tokens", 0) + stats.get("completion_tokens", 0)
+                self.text_format = (
+                    f"{calls / elapsed:,.1f} calls/s  {tokens:,} tok  "
+                    f"${stats.get('cost_usd', 0.0):.4f}  {failures} failed  {task.fields['extra']}"
+                )
+                return super().render(task)
+
+        self.progress = Progress(
+            TextColumn(f"[bold]{spec.name}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            LLMColumn(""),
+            TimeElapsedColumn(),
+        )
+        self.task = self.progress.add_task("steps", total=spec.steps, completed=start, extra="")
+        self.progress.start()
+
+    def advance(self, summary: dict[str, Any]) -> None:
+        extra = " ".join(f"{k}={v}" for k, v in summary.items())
+        self.progress.update(self.task, advance=1, extra=extra)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _progress(spec: ScenarioSpec, session: Session, start: int) -> _ProgressLine:
+    return _ProgressLine(spec, session, start)

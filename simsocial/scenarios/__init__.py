@@ -1,0 +1,37 @@
+"""The registry of scenario kinds: kind name -> where its spec, model and analysis live.
+
+Entries are import paths, not objects, so that `simsocial validate` and `--help` never import
+mesa or the plotting stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ScenarioKind:
+    name: str
+    summary: str
+    spec: str  # "module:Class" of the ScenarioSpec subclass
+    model: str  # "module:Class" of the mesa.Model subclass
+    analysis: str  # module with summarize(run) -> dict and figures(run) -> list
+
+    def load(self, what: str) -> Any:
+        target = getattr(self, what)
+        module, _, attr = target.partition(":")
+        loaded = importlib.import_module(module)
+        return getattr(loaded, attr) if attr else loaded
+
+
+KINDS: dict[str, ScenarioKind] = {
+    "opinion": ScenarioKind(
+        name="opinion",
+        summary="Majority-opinion dynamics (De Marzo, Castellano, Garcia 2024): adoption curve and consensus.",
+        spec="simsocial.scenarios.opinion.spec:OpinionSpec",
+        model="simsocial.scenarios.opinion.model:OpinionModel",
+        analysis="simsocial.analysis.opinion",
+    ),
+}

@@ -1,0 +1,228 @@
+"""Majority-opinion dynamics as a Mesa model (De Marzo, Castellano, Garcia, arXiv 2409.02822).
+
+Experiment A (adoption): each step is one grid value m; `queries` respondents each see a group of
+N friends, N_A holding opinion A and N_B opinion B with m = (N_A - N_B) / N, listed as
+`<name>: <label>` lines in shuffled order with fresh random names, the label of A random per query.
+Experiment B (dynamics): agents on a network start at m0; one step is N single-agent updates in
+random order (with repeats, as in the paper), each agent adopting what the model replies after
+seeing its neighbours; the run stops at consensus |m| = 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from typing import Any
+
+import numpy as np
+
+from simsocial.agents import LLMAgent
+from simsocial.llm import Ask, Session
+from simsocial.model import EventSink, SimModel
+from simsocial.networks import build_network
+from simsocial.scenarios.opinion.spec import OpinionSpec
+
+LETTERS = np.array(list(string.ascii_lowercase))
+
+
+def random_names(rng: np.random.Generator, count: int, lengths: tuple[int, int]) -> list[str]:
+    """`count` distinct random lowercase names, each 2-3 characters by default."""
+    names: list[str] = []
+    seen: set[str] = set()
+    low, high = lengths
+    while len(names) < count:
+        need = count - len(names)
+        sizes = rng.integers(low, high + 1, size=need)
+        letters = LETTERS[rng.integers(0, 26, size=(need, high))]
+        for row, size in zip(letters, sizes, strict=True):
+            name = "".join(row[:size])
+            if name not in seen:
+                seen.add(name)
+                names.append(name)
+    return names
+
+
+class OpinionAgent(LLMAgent):
+    """One voice: a respondent (adoption) or a node of the network (dynamics)."""
+
+    model: OpinionModel
+
+    def __init__(self, model: OpinionModel, opinion: str = "A"):
+        super().__init__(model)
+        self.opinion = opinion
+        self.shown: dict[str, Any] = {}
+
+    def ask(self) -> Ask:
+        friends, self.shown = self.model.friends_of(self)
+        prompt = self.model.params.template.format(friends=friends)
+        return self.model.session.ask_choose(
+            prompt,
+            [self.shown["label_a"], self.shown["label_b"]],
+            rng=self.model.rng,
+            relabel=False,
+            meta=self.meta(),
+        )
+
+    def receive(self, answer: Any) -> None:
+        adopted = None if not answer.ok else ("A" if answer.index == 0 else "B")
+        self.model.record_reply(self, adopted, answer)
+
+
+class OpinionModel(SimModel):
+    """Both experiments; which one runs is `opinion.experiment`."""
+
+    spec: OpinionSpec
+
+    def __init__(self, spec: OpinionSpec, session: Session, log_event: EventSink | None = None):
+        super().__init__(spec, session, log_event)
+        self.params = spec.opinion
+        self.adoption = self.params.experiment == "adoption"
+        self.counts = {"A": 0, "B": 0, "failed": 0}
+        self.updates = 0
+        self.consensus_at: int | None = None
+        if self.adoption:
+            for _ in range(self.params.queries):
+                OpinionAgent(self)
+            self.current_m = self.params.grid[0]
+        else:
+            assert spec.network is not None
+            self.graph = build_network(spec.network, seed=spec.seed)
+            n = self.graph.number_of_nodes()
+            n_a = round(n * (1 + self.params.initial_m) / 2)
+            opinions = np.array(["A"] * n_a + ["B"] * (n - n_a))
+            self.rng.shuffle(opinions)
+            agents = [OpinionAgent(self, str(o)) for o in opinions]
+            # graph nodes are 0..n-1; agents are addressed by unique_id in consult_sequential
+            self.graph = self.graph.__class__(
+                (agents[u].unique_id, agents[v].unique_id) for u, v in self.graph.edges()
+            )
+            self.graph.add_nodes_from(a.unique_id for a in agents)
+            self.by_id = {a.unique_id: a for a in agents}
+            self.n_a = n_a
+
+    def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        if self.adoption:
+            return {
+                "m": "current_m",
+                "adopt_a": lambda m: m.counts["A"],
+                "adopt_b": lambda m: m.counts["B"],
+                "failed": lambda m: m.counts["failed"],
+                "queries": lambda m: m.params.queries,
+                "p_a": lambda m: m.counts["A"] / max(1, m.counts["A"] + m.counts["B"]),
+            }, {}
+        return {
+            "m": "magnetisation",
+            "n_a": lambda m: m.count("A"),
+            "n_b": lambda m: m.count("B"),
+            "updates": "updates",
+            "consensus": lambda m: m.consensus_at is not None,
+        }, {"opinion": "opinion"}
+
+    def prompt_templates(self) -> dict[str, str]:
+        return {"opinion.template": hashlib.sha256(self.params.template.encode()).hexdigest()[:12]}
+
+    # --- what an agent sees -------------------------------------------------------------
+
+    def friends_of(self, agent: OpinionAgent) -> tuple[str, dict[str, Any]]:
+        """The friend list of one query, and what was shown (for the event log)."""
+        if self.adoption:
+            n = self.params.group_size
+            n_a = round(n * (1 + self.current_m) / 2)
+            opinions = ["A"] * n_a + ["B"] * (n - n_a)
+        else:
+            opinions = [self.by_id[i].opinion for i in self.graph.neighbors(agent.unique_id)]
+        first, second = self.params.labels
+        label_a, label_b = (first, second) if self.rng.random() < 0.5 else (second, first)
+        order = self.rng.permutation(len(opinions))
+        if self.params.naming == "random":
+            names = random_names(self.rng, len(opinions), self.params.name_length)
+        else:
+            names = [f"agent{i}" for i in range(len(opinions))]
+        label = {"A": label_a, "B": label_b}
+        lines = "\n".join(f"{names[j]}: {label[opinions[i]]}" for j, i in enumerate(order))
+        return lines, {"label_a": label_a, "label_b": label_b, "n_a": opinions.count("A"), "n": len(opinions)}
+
+    # --- stepping ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        if self.adoption:
+            self.current_m = self.params.grid[self.step_index]
+            self.counts = {"A": 0, "B": 0, "failed": 0}
+            self.consult(self.agents)
+            if self.step_index + 1 >= len(self.params.grid):
+                self.done = True
+        elif self.spec.update == "synchronous":
+            self.consult(self.agents)
+            self._after_update(None)
+        else:
+            n = len(self.by_id)
+            ids = np.fromiter(self.by_id, dtype=np.int64)
+            order = ids[self.rng.integers(0, n, size=n)]
+            self.consult_sequential(order.tolist(), after_each=self._after_update)
+        if self.consensus_at is not None:
+            self.done = True
+
+    def record_reply(self, agent: OpinionAgent, adopted: str | None, answer: Any) -> None:
+        shown = agent.shown
+        if self.adoption:
+            self.counts[adopted or "failed"] += 1
+            self.log(
+                "reply",
+                {
+                    "m": self.current_m,
+                    "majority_label": shown["label_a"] if self.current_m >= 0 else shown["label_b"],
+                    "reply": answer.record.reply,
+                    "adopted": adopted,
+                },
+            )
+            return
+        old = agent.opinion
+        if adopted is not None and adopted != old:
+            agent.opinion = adopted
+            self.n_a += 1 if adopted == "A" else -1
+        self.updates += 1
+        self.log(
+            "update",
+            {"t": self.updates, "old": old, "new": agent.opinion, "m": self.magnetisation, "failed": adopted is None},
+            agent_id=int(agent.unique_id),
+        )
+
+    def _after_update(self, agent: LLMAgent | None) -> bool:
+        if abs(self.magnetisation) >= 1.0 and self.consensus_at is None:
+            self.consensus_at = self.updates
+            n = len(self.by_id)
+            self.log("consensus", {"t": self.updates, "tc_over_n": self.updates / n, "m": self.magnetisation})
+            return True
+        return False
+
+    def count(self, opinion: str) -> int:
+        return self.n_a if opinion == "A" else len(self.by_id) - self.n_a
+
+    @property
+    def magnetisation(self) -> float:
+        if self.adoption:
+            return self.current_m
+        return (2 * self.n_a - len(self.by_id)) / len(self.by_id)
+
+    # --- checkpoint state -------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state.update(updates=self.updates, consensus_at=self.consensus_at)
+        if not self.adoption:
+            state["opinions"] = {i: a.opinion for i, a in self.by_id.items()}
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self.updates = state["updates"]
+        self.consensus_at = state["consensus_at"]
+        for i, opinion in state.get("opinions", {}).items():
+            self.by_id[i].opinion = opinion
+        if not self.adoption:
+            self.n_a = sum(1 for a in self.by_id.values() if a.opinion == "A")
+
+    def summary(self) -> dict[str, Any]:
+        if self.adoption:
+            return {"m": self.current_m, "p_a": self.counts["A"] / max(1, self.counts["A"] + self.counts["B"])}
+        return {"m": round(self.magnetisation, 3), "updates": self.updates}

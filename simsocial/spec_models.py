@@ -1,0 +1,71 @@
+"""Pydantic models shared by every scenario file: the keys a user can write, with their meaning.
+
+Scenario kinds subclass `ScenarioSpec` and add their own block (e.g. `opinion:`). Loading, located
+errors, overrides and the JSON Schema live in `simsocial.spec`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from simsocial.llm.config import LLMConfig
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo in a scenario file must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NetworkSpec(StrictModel):
+    """Who sees whom. `generator` names a networkx generator or `edge_list`."""
+
+    generator: Literal[
+        "complete",
+        "erdos_renyi",
+        "barabasi_albert",
+        "watts_strogatz",
+        "lattice",
+        "stochastic_block",
+        "edge_list",
+    ] = Field("complete", description="Topology family.")
+    n: PositiveInt | None = Field(None, description="Number of nodes (agents); not used by edge_list.")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Generator parameters: erdos_renyi {p}, barabasi_albert {m}, watts_strogatz {k, p}, "
+            "lattice {dim: [rows, cols], periodic}, stochastic_block {sizes, p: matrix}."
+        ),
+    )
+    path: str | None = Field(None, description="edge_list only: a whitespace-separated 'u v' file, relative to the scenario file.")
+
+
+class OutputsSpec(StrictModel):
+    """Where and how often the run directory is written."""
+
+    dir: str = Field("runs", description="Root directory; a run writes to <dir>/<name>/<run-id>/.")
+    flush_every: PositiveInt = Field(1, description="Steps between Parquet chunk flushes and checkpoints.")
+    snapshot_every: PositiveInt | None = Field(None, description="Steps between graph snapshots (default: first and last step).")
+    report: bool = Field(True, description="Write report.html when the run ends.")
+
+
+class ScenarioSpec(StrictModel):
+    """Keys common to every scenario file."""
+
+    name: str = Field(..., min_length=1, description="Scenario name; used for the run directory.")
+    kind: str = Field(..., description="Scenario kind: which model runs (see `simsocial scenarios`).")
+    description: str = Field("", description="Free text, shown in the report.")
+    seed: int = Field(0, ge=0, description="Root seed: model RNG, network, personas, option shuffles, draw indices.")
+    steps: PositiveInt = Field(10, description="Maximum number of model steps.")
+    update: Literal["synchronous", "random_sequential"] = Field(
+        "synchronous",
+        description=(
+            "synchronous: every agent sees the state at t. random_sequential: agents act one at a time "
+            "in random order; only agents whose inputs cannot depend on each other are batched."
+        ),
+    )
+    llm: LLMConfig = Field(default_factory=LLMConfig, description="Which model answers and how it is called.")
+    network: NetworkSpec | None = Field(None, description="Who sees whom.")
+    outputs: OutputsSpec = Field(default_factory=OutputsSpec, description="Run directory settings.")

@@ -1,0 +1,184 @@
+"""The run directory: append-only Parquet chunks, a manifest, checkpoints.
+
+Layout (see README): manifest.json, spec.yaml, <table>.parquet for events, llm_calls, model,
+agents and graphs, checkpoint/, report.html. While a run is going, rows are appended as numbered
+part files under parts/<table>/ and flushed in chunks; a run killed with SIGKILL loses at most the
+rows after its last checkpoint, and `resume` discards exactly those before it continues. When the
+run ends the parts are consolidated into one Parquet file per table, which pandas and DuckDB read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from collections.abc import Iterable
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TABLES = ("events", "llm_calls", "model", "agents", "graphs")
+
+# Fixed column types, so that part files from different chunks always concatenate.
+EVENT_SCHEMA = pa.schema(
+    [("step", pa.int64()), ("agent_id", pa.int64()), ("kind", pa.string()), ("payload", pa.string())]
+)
+GRAPH_SCHEMA = pa.schema([("step", pa.int64()), ("source", pa.int64()), ("target", pa.int64())])
+FIXED_SCHEMAS = {"events": EVENT_SCHEMA, "graphs": GRAPH_SCHEMA}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write-then-rename, so a reader never sees half a file, even after SIGKILL."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    os.replace(tmp, path)
+
+
+class ChunkedTable:
+    """Rows buffered in memory, written as numbered Parquet part files on flush."""
+
+    def __init__(self, directory: Path, schema: pa.Schema | None = None):
+        self.directory = directory
+        self.schema = schema
+        self.rows: list[dict[str, Any]] = []
+        directory.mkdir(parents=True, exist_ok=True)
+        self.parts = len(self.part_files())
+
+    def part_files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.parquet"))
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.rows.extend(rows)
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        table = pa.Table.from_pylist(self.rows, schema=self.schema)
+        target = self.directory / f"{self.parts:06d}.parquet"
+        tmp = target.with_suffix(".tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
+        self.parts += 1
+        self.rows.clear()
+
+    def truncate(self, parts: int) -> None:
+        """Drop part files written after the checkpoint that recorded `parts`."""
+        for extra in self.part_files()[parts:]:
+            extra.unlink()
+        self.parts = parts
+        self.rows.clear()
+
+    def consolidate(self, target: Path) -> None:
+        files = self.part_files()
+        if not files:
+            schema = self.schema or pa.schema([])
+            pq.write_table(schema.empty_table(), target)
+            return
+        tables = [pq.read_table(f) for f in files]
+        merged = pa.concat_tables(tables, promote_options="permissive")
+        pq.write_table(merged, target)
+
+
+class RunStore:
+    """Everything a run writes goes through here, so the layout lives in one place."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.parts_dir = self.run_dir / "parts"
+        self.checkpoint_dir = self.run_dir / "checkpoint"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_dir.mkdir(exist_ok=True)
+        self.tables = {
+            name: ChunkedTable(self.parts_dir / name, FIXED_SCHEMAS.get(name)) for name in TABLES
+        }
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.run_dir / "manifest.json"
+
+    def read_manifest(self) -> dict[str, Any]:
+        return json.loads(self.manifest_path.read_text())
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        write_json_atomic(self.manifest_path, manifest)
+
+    def update_manifest(self, **fields: Any) -> dict[str, Any]:
+        manifest = self.read_manifest() if self.manifest_path.exists() else {}
+        manifest.update(fields)
+        self.write_manifest(manifest)
+        return manifest
+
+    def log_event(self, step: int, agent_id: int, kind: str, payload: dict[str, Any]) -> None:
+        self.tables["events"].append(
+            {
+                "step": step,
+                "agent_id": agent_id,
+                "kind": kind,
+                "payload": json.dumps(payload, separators=(",", ":"), default=_jsonable),
+            }
+        )
+
+    def add_calls(self, records: Iterable[Any]) -> None:
+        self.tables["llm_calls"].extend(asdict(r) if is_dataclass(r) else r for r in records)
+
+    def add_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
+        self.tables[table].extend(rows)
+
+    def add_graph(self, step: int, edges: Iterable[tuple[int, int]]) -> None:
+        self.tables["graphs"].extend(
+            {"step": step, "source": int(u), "target": int(v)} for u, v in edges
+        )
+
+    def flush(self) -> None:
+        for table in self.tables.values():
+            table.flush()
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Flush first, then record how many parts belong to this point in the run."""
+        self.flush()
+        state = {**state, "parts": {name: t.parts for name, t in self.tables.items()}}
+        target = self.checkpoint_dir / "state.pkl"
+        tmp = target.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        """The last checkpoint, with the part files written after it discarded."""
+        target = self.checkpoint_dir / "state.pkl"
+        if not target.exists():
+            for table in self.tables.values():
+                table.truncate(0)
+            return None
+        with target.open("rb") as fh:
+            state = pickle.load(fh)
+        for name, table in self.tables.items():
+            table.truncate(state["parts"].get(name, 0))
+        return state
+
+    def consolidate(self) -> None:
+        for name, table in self.tables.items():
+            table.consolidate(self.run_dir / f"{name}.parquet")
+
+    def discard_parts(self) -> None:
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
