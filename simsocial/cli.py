@@ -42,10 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="scenario YAML file")
     overrides(p)
     p.add_argument("--out", help="run directory to create (default runs/<name>/<run-id>)")
-    p.add_argument("--replay", action="store_true", help="answer only from the LLM cache; a miss is an error")
+    p.add_argument(
+        "--replay", action="store_true", help="answer only from the LLM cache; a miss is an error"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("validate", help="check a scenario file and report every problem with its line")
+    p = sub.add_parser(
+        "validate", help="check a scenario file and report every problem with its line"
+    )
     p.add_argument("file")
     overrides(p)
 

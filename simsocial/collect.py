@@ -19,9 +19,10 @@ def collect_step(model: SimModel) -> tuple[list[dict[str, Any]], list[dict[str, 
     model_reporters, agent_reporters = model.reporters()
     collector = mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
     collector.collect(model)
-    model_rows = collector.get_model_vars_dataframe().to_dict("records")
-    for row in model_rows:
-        row["step"] = model.step_index
+    model_rows = [
+        {"step": model.step_index, **row}
+        for row in collector.get_model_vars_dataframe().to_dict("records")
+    ]
     agent_rows: list[dict[str, Any]] = []
     if agent_reporters:
         frame = collector.get_agent_vars_dataframe().reset_index()

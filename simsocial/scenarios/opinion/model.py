@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import string
+from functools import lru_cache
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -22,20 +24,29 @@ from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network
 from simsocial.scenarios.opinion.spec import OpinionSpec
 
-LETTERS = np.array(list(string.ascii_lowercase))
+LETTERS = string.ascii_lowercase
+
+
+@lru_cache(maxsize=8)
+def _names_of_length(length: int) -> np.ndarray:
+    """Every lowercase string of `length` letters (26**4 at most), for O(1) sampling."""
+    return np.array(["".join(letters) for letters in product(LETTERS, repeat=length)])
 
 
 def random_names(rng: np.random.Generator, count: int, lengths: tuple[int, int]) -> list[str]:
     """`count` distinct random lowercase names, each 2-3 characters by default."""
+    low, high = lengths
     names: list[str] = []
     seen: set[str] = set()
-    low, high = lengths
     while len(names) < count:
         need = count - len(names)
         sizes = rng.integers(low, high + 1, size=need)
-        letters = LETTERS[rng.integers(0, 26, size=(need, high))]
-        for row, size in zip(letters, sizes, strict=True):
-            name = "".join(row[:size])
+        for size, draw in zip(sizes, rng.random(need), strict=True):
+            if size <= 4:
+                table = _names_of_length(int(size))
+                name = str(table[int(draw * len(table))])
+            else:  # too many strings to tabulate: spell one out
+                name = "".join(rng.choice(list(LETTERS), size=int(size)))
             if name not in seen:
                 seen.add(name)
                 names.append(name)
@@ -140,7 +151,12 @@ class OpinionModel(SimModel):
             names = [f"agent{i}" for i in range(len(opinions))]
         label = {"A": label_a, "B": label_b}
         lines = "\n".join(f"{names[j]}: {label[opinions[i]]}" for j, i in enumerate(order))
-        return lines, {"label_a": label_a, "label_b": label_b, "n_a": opinions.count("A"), "n": len(opinions)}
+        return lines, {
+            "label_a": label_a,
+            "label_b": label_b,
+            "n_a": opinions.count("A"),
+            "n": len(opinions),
+        }
 
     # --- stepping ---------------------------------------------------------------------------
 
@@ -183,7 +199,13 @@ class OpinionModel(SimModel):
         self.updates += 1
         self.log(
             "update",
-            {"t": self.updates, "old": old, "new": agent.opinion, "m": self.magnetisation, "failed": adopted is None},
+            {
+                "t": self.updates,
+                "old": old,
+                "new": agent.opinion,
+                "m": self.magnetisation,
+                "failed": adopted is None,
+            },
             agent_id=int(agent.unique_id),
         )
 
@@ -191,7 +213,10 @@ class OpinionModel(SimModel):
         if abs(self.magnetisation) >= 1.0 and self.consensus_at is None:
             self.consensus_at = self.updates
             n = len(self.by_id)
-            self.log("consensus", {"t": self.updates, "tc_over_n": self.updates / n, "m": self.magnetisation})
+            self.log(
+                "consensus",
+                {"t": self.updates, "tc_over_n": self.updates / n, "m": self.magnetisation},
+            )
             return True
         return False
 
@@ -224,5 +249,8 @@ class OpinionModel(SimModel):
 
     def summary(self) -> dict[str, Any]:
         if self.adoption:
-            return {"m": self.current_m, "p_a": self.counts["A"] / max(1, self.counts["A"] + self.counts["B"])}
+            return {
+                "m": self.current_m,
+                "p_a": self.counts["A"] / max(1, self.counts["A"] + self.counts["B"]),
+            }
         return {"m": round(self.magnetisation, 3), "updates": self.updates}

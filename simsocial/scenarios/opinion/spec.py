@@ -9,7 +9,23 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 from simsocial.spec_models import ScenarioSpec, StrictModel
 
 # The published grid at N = 50 (../shared/data/demarzo2024), made symmetric: 15 values.
-DEFAULT_GRID = [-0.96, -0.8, -0.6, -0.4, -0.28, -0.2, -0.08, 0.0, 0.08, 0.2, 0.28, 0.4, 0.6, 0.8, 0.96]
+DEFAULT_GRID = [
+    -0.96,
+    -0.8,
+    -0.6,
+    -0.4,
+    -0.28,
+    -0.2,
+    -0.08,
+    0.0,
+    0.08,
+    0.2,
+    0.28,
+    0.4,
+    0.6,
+    0.8,
+    0.96,
+]
 
 DEFAULT_TEMPLATE = (
     "Below you can see the list of all your friends together with the opinion they support.\n"
@@ -32,14 +48,26 @@ class OpinionParams(StrictModel):
         ),
     )
     group_size: PositiveInt = Field(50, description="adoption: number of friends shown (N).")
-    grid: list[float] = Field(default_factory=lambda: list(DEFAULT_GRID), description="adoption: values of m = (N_A - N_B) / N.")
-    queries: PositiveInt = Field(200, description="adoption: queries per grid value (200 in the paper).")
-    labels: tuple[str, str] = Field(("k", "z"), description="The two opinion tokens; which one is the majority is random per query.")
+    grid: list[float] = Field(
+        default_factory=lambda: list(DEFAULT_GRID),
+        description="adoption: values of m = (N_A - N_B) / N.",
+    )
+    queries: PositiveInt = Field(
+        200, description="adoption: queries per grid value (200 in the paper)."
+    )
+    labels: tuple[str, str] = Field(
+        ("k", "z"),
+        description="The two opinion tokens; which one is the majority is random per query.",
+    )
     naming: Literal["random", "sequential"] = Field(
         "random", description="Friends' names: fresh random strings per query (paper) or fixed ids."
     )
-    name_length: tuple[PositiveInt, PositiveInt] = Field((2, 3), description="Min and max length of random names.")
-    initial_m: float = Field(0.0, ge=-1.0, le=1.0, description="dynamics: starting magnetisation m0.")
+    name_length: tuple[PositiveInt, PositiveInt] = Field(
+        (2, 3), description="Min and max length of random names."
+    )
+    initial_m: float = Field(
+        0.0, ge=-1.0, le=1.0, description="dynamics: starting magnetisation m0."
+    )
     template: str = Field(DEFAULT_TEMPLATE, description="Prompt; must contain {friends}.")
 
     @field_validator("template")
@@ -73,6 +101,9 @@ class OpinionSpec(ScenarioSpec):
 
     @model_validator(mode="after")
     def _dynamics_needs_network(self) -> OpinionSpec:
-        if self.opinion.experiment == "dynamics" and (self.network is None or (self.network.n is None and self.network.generator != "edge_list")):
+        if self.opinion.experiment == "dynamics" and (
+            self.network is None
+            or (self.network.n is None and self.network.generator != "edge_list")
+        ):
             raise ValueError("opinion.experiment 'dynamics' needs a `network:` block with `n`")
         return self

@@ -1,0 +1,142 @@
+"""Load a run directory into pandas and networkx, whatever state the run ended in.
+
+A completed run has one Parquet file per table; a run that was killed or failed may only have
+numbered part files under parts/<table>/, or nothing at all. `load_run` reads whichever is there
+and gives an empty DataFrame for a missing table, so analysis code never special-cases a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from simsocial.errors import SimsocialError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+TABLES = ("events", "llm_calls", "model", "agents", "graphs")
+
+
+class RunDirError(SimsocialError, ValueError):
+    """The path given is not a readable run directory."""
+
+
+@dataclass
+class Run:
+    """One run directory: its manifest, resolved spec and tables."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    spec: dict[str, Any]
+    events: pd.DataFrame = field(repr=False)
+    llm_calls: pd.DataFrame = field(repr=False)
+    model: pd.DataFrame = field(repr=False)
+    agents: pd.DataFrame = field(repr=False)
+    graphs: pd.DataFrame = field(repr=False)
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest.get("kind") or self.spec.get("kind") or "")
+
+    @property
+    def status(self) -> str:
+        return str(self.manifest.get("status", "unknown"))
+
+    def payloads(self, kind: str) -> pd.DataFrame:
+        """Events of one kind with their JSON payload spread into columns (step, agent_id first)."""
+        if self.events.empty or "kind" not in self.events:
+            return pd.DataFrame(columns=["step", "agent_id"])
+        chosen = self.events[self.events["kind"] == kind]
+        records = [
+            {**json.loads(payload), "step": step, "agent_id": agent}
+            for step, agent, payload in zip(
+                chosen["step"], chosen["agent_id"], chosen["payload"], strict=True
+            )
+        ]
+        if not records:
+            return pd.DataFrame(columns=["step", "agent_id"])
+        frame = pd.DataFrame.from_records(records)
+        rest = [c for c in frame.columns if c not in ("step", "agent_id")]
+        return frame[["step", "agent_id", *rest]].reset_index(drop=True)
+
+    def graph_steps(self) -> list[int]:
+        """The steps that have a network snapshot (-1 is the network before the first step)."""
+        if self.graphs.empty:
+            return []
+        return sorted(int(s) for s in self.graphs["step"].unique())
+
+    def graph(self, step: int | None = None) -> nx.Graph:
+        """The network at `step`: the latest snapshot taken at or before it (default: the last)."""
+        import networkx as nx
+
+        steps = self.graph_steps()
+        if not steps:
+            raise RunDirError(f"{self.run_dir} has no network snapshots (graphs.parquet)")
+        earlier = [s for s in steps if step is None or s <= step]
+        if not earlier:
+            raise RunDirError(f"{self.run_dir}: no network snapshot at or before step {step}")
+        edges = self.graphs[self.graphs["step"] == earlier[-1]]
+        graph = nx.Graph()
+        if not self.agents.empty and "agent_id" in self.agents:
+            graph.add_nodes_from(int(a) for a in self.agents["agent_id"].unique())
+        graph.add_edges_from(
+            zip(edges["source"].astype(int), edges["target"].astype(int), strict=True)
+        )
+        return graph
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Read a run directory written by `simsocial run` (any status, even a failed one)."""
+    path = Path(run_dir).expanduser()
+    if not path.exists():
+        raise RunDirError(f"{path} does not exist")
+    if not path.is_dir():
+        raise RunDirError(f"{path} is a file, not a run directory")
+    manifest_path = path / "manifest.json"
+    if not manifest_path.exists():
+        raise RunDirError(
+            f"{path} is not a run directory: it has no manifest.json "
+            "(run directories look like runs/<scenario>/<run-id>/)"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{manifest_path} is not valid JSON: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise RunDirError(f"{manifest_path} must hold a JSON object")
+    tables = {name: read_table(path, name) for name in TABLES}
+    return Run(run_dir=path, manifest=manifest, spec=_read_spec(path, manifest), **tables)
+
+
+def read_table(run_dir: Path, name: str) -> pd.DataFrame:
+    """`<name>.parquet`, else its part files from an unfinished run, else an empty DataFrame."""
+    target = run_dir / f"{name}.parquet"
+    if target.exists():
+        return pd.read_parquet(target)
+    parts = sorted((run_dir / "parts" / name).glob("*.parquet"))
+    if not parts:
+        return pd.DataFrame()
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    merged = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
+    return merged.to_pandas()
+
+
+def _read_spec(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    spec_path = run_dir / "spec.yaml"
+    if spec_path.exists():
+        try:
+            loaded = yaml.safe_load(spec_path.read_text())
+        except yaml.YAMLError as exc:
+            raise RunDirError(f"{spec_path} is not valid YAML: {exc}") from exc
+        if isinstance(loaded, dict):
+            return loaded
+    spec = manifest.get("spec")
+    return spec if isinstance(spec, dict) else {}

@@ -1,0 +1,161 @@
+"""The report of one run: a self-contained report.html, PNG figures, and the metrics as a dict.
+
+The report opens offline in any browser (figures are embedded as base64 PNG) and says what ran,
+what it cost, what it found in one sentence, and where the raw tables are. What to measure is the
+scenario kind's business: `simsocial.scenarios.KINDS[kind].analysis` provides `summarize(run)`
+and `figures(run)`.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from simsocial.analysis.loader import Run, load_run
+from simsocial.store import utc_now
+
+FILE_NOTES = {
+    "manifest.json": "what ran: versions, seed, model, status, LLM accounting",
+    "spec.yaml": "the resolved scenario (simsocial run spec.yaml runs it again)",
+    "events.parquet": "every action: step, agent_id, kind, payload (JSON)",
+    "llm_calls.parquet": "every LLM request: prompt, reply, tokens, cost, latency, error",
+    "model.parquet": "one row per step: the scenario's model-level columns",
+    "agents.parquet": "one row per step and agent",
+    "graphs.parquet": "network snapshots as edge lists (step, source, target)",
+    "checkpoint": "state for simsocial resume",
+    "parts": "chunks of an unfinished run, not yet consolidated",
+    "figures": "this report's figures as PNG files",
+    "report.html": "this report",
+}
+HEADER_KEYS = (
+    "run_id", "scenario", "kind", "model", "temperature", "seed", "status", "started_at",
+    "ended_at", "steps_done",
+)  # fmt: skip
+
+
+def analysis_module(run: Run) -> ModuleType | None:
+    """The kind's analysis module (summarize, figures), or None for a kind without one."""
+    from simsocial.scenarios import KINDS
+
+    kind = KINDS.get(run.kind)
+    return kind.load("analysis") if kind is not None else None
+
+
+def summary_json(run_dir: str | Path) -> dict[str, Any]:
+    """Manifest essentials, the LLM accounting and the kind's metrics, as JSON-ready values."""
+    run = load_run(run_dir)
+    module = analysis_module(run)
+    return {
+        **{key: run.manifest.get(key) for key in HEADER_KEYS},
+        "error": run.manifest.get("error"),
+        "run_dir": str(run.run_dir),
+        "llm": run.manifest.get("llm") or {},
+        "metrics": module.summarize(run) if module is not None else {},
+    }
+
+
+def write_report(run_dir: str | Path) -> Path:
+    """Write run_dir/report.html and run_dir/figures/*.png; return the report's path."""
+    import jinja2
+
+    run = load_run(run_dir)
+    module = analysis_module(run)
+    metrics = module.summarize(run) if module is not None else {}
+    figures = _save_figures(run, module.figures(run) if module is not None else [])
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("simsocial.analysis", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    html = env.get_template("report.html.j2").render(
+        header={key: _show(run.manifest.get(key)) for key in HEADER_KEYS},
+        error=run.manifest.get("error"),
+        verdict=metrics.get("verdict"),
+        metrics=[(k, _show(v)) for k, v in metrics.items() if k != "verdict"],
+        no_metrics=_why_no_metrics(run, module),
+        figures=figures,
+        llm=_llm_rows(run.manifest.get("llm") or {}),
+        files=_files(run.run_dir),
+        run_dir=str(run.run_dir),
+        first_event_kind=_first_event_kind(run),
+        version=run.manifest.get("versions", {}).get("simsocial", ""),
+        written_at=utc_now(),
+    )
+    target = run.run_dir / "report.html"
+    target.write_text(html, encoding="utf-8")
+    return target
+
+
+def _save_figures(run: Run, figures: list[tuple[str, Any]]) -> list[dict[str, str]]:
+    from simsocial.analysis.plots import figure_png
+
+    saved = []
+    if figures:
+        (run.run_dir / "figures").mkdir(exist_ok=True)
+    for name, fig in figures:
+        png = figure_png(fig)
+        (run.run_dir / "figures" / f"{name}.png").write_bytes(png)
+        saved.append({"name": name, "base64": base64.b64encode(png).decode("ascii")})
+    return saved
+
+
+def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in llm.items():
+        if key == "failures_by_kind" and isinstance(value, dict):
+            total = sum(int(v) for v in value.values())
+            detail = ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+            rows.append(("failures", f"{total} ({detail})" if total else "0"))
+        elif key == "cost_usd" and isinstance(value, int | float):
+            rows.append(("cost", f"${value:,.4f}"))
+        else:
+            rows.append((key, _show(value)))
+    return rows
+
+
+def _files(run_dir: Path) -> list[dict[str, str]]:
+    listed = []
+    for path in sorted(run_dir.iterdir()):
+        if path.name.endswith(".tmp"):
+            continue
+        size = _size(path) if path.is_file() else f"{sum(1 for _ in path.rglob('*'))} files"
+        name = path.name + ("/" if path.is_dir() else "")
+        listed.append({"name": name, "size": size, "note": FILE_NOTES.get(path.name, "")})
+    if not (run_dir / "report.html").exists():
+        listed.append({"name": "report.html", "size": "", "note": FILE_NOTES["report.html"]})
+    return listed
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) >= 1e5 else f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _why_no_metrics(run: Run, module: ModuleType | None) -> str:
+    if module is None:
+        return f"no analysis is registered for kind {run.kind!r}"
+    return "the run wrote no data to analyse"
+
+
+def _first_event_kind(run: Run) -> str:
+    if run.events.empty or "kind" not in run.events:
+        return "reply"
+    return str(run.events["kind"].iloc[0])

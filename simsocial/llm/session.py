@@ -1,0 +1,354 @@
+"""A session: one run's face of the gateway, with the four verbs.
+
+Asks are *prepared* synchronously in the caller's thread, in call order: the draw index (how many
+identical requests this run asked before), option shuffling and the uniform used to sample a
+choice from log-probabilities are all fixed here. Execution is then concurrent, and results do
+not depend on which call finishes first. Same seed + same cache = same outputs.
+
+    asks = [session.ask_choose(prompt, ["k", "z"], rng=model.rng, relabel=False) for ...]
+    answers = session.gather(asks)          # all calls in flight together
+
+Every executed call leaves a `CallRecord` (drained by the store into llm_calls.parquet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from simsocial.llm.accounting import Stats
+from simsocial.llm.asks import (
+    Ask,
+    Prompt,
+    as_messages,
+    choose_setup,
+    options_json,
+    read_choice,
+    repair_request,
+    structured_messages,
+    validate,
+)
+from simsocial.llm.cache import ResponseCache, resolve_cache_dir
+from simsocial.llm.config import LLMConfig
+from simsocial.llm.providers import canonical_model, route, supports_logprobs
+from simsocial.llm.types import CallRecord, Choice, Completion, ProviderRequest, Structured
+
+if TYPE_CHECKING:
+    from simsocial.llm.gateway import Gateway, Outcome
+
+Answer = Completion | Choice | Structured
+
+__all__ = ["Ask", "Session"]
+
+
+class Session:
+    """Per run: draw counters, call records, stats and budget over a shared Gateway."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        config: LLMConfig,
+        *,
+        run_id: str = "",
+        cache_dir: Path | None = None,
+    ):
+        self.gateway = gateway
+        self.config = config
+        self.run_id = run_id
+        self.path = route(config.model, config.api_base)
+        self.model = canonical_model(config.model)
+        if self.path == "scripted":  # a typo in a policy should fail now, not on every call
+            from simsocial.llm.scripted import ScriptedProvider
+
+            ScriptedProvider(config.model)
+        directory = resolve_cache_dir(config, self.path, cache_dir)
+        self.cache: ResponseCache | None = gateway.open_cache(directory) if directory else None
+        self.use_logprobs = config.logprobs == "on" or (
+            config.logprobs == "auto" and supports_logprobs(config.model, config.api_base)
+        )
+        self.stats_ = Stats()
+        self.budget_exhausted = False
+        self._draws: dict[str, int] = {}
+        self._records: list[CallRecord] = []
+        self._records_lock = threading.Lock()
+        self._embedder: Any = None
+
+    # -- preparing asks (caller's thread, deterministic) -----------------------------------------
+
+    def _request(
+        self,
+        messages: list[dict[str, str]],
+        temperature: float | None,
+        max_tokens: int | None,
+        **kw: Any,
+    ) -> tuple[ProviderRequest, str]:
+        """The request with its draw index assigned, and its key."""
+        request = ProviderRequest(
+            model=self.model,
+            messages=messages,
+            temperature=self.config.temperature if temperature is None else temperature,
+            max_tokens=self.config.max_tokens if max_tokens is None else max_tokens,
+            **kw,
+        )
+        base = request.key()  # draw = 0 here: identical requests share this key
+        request.draw = self._draws.get(base, 0)
+        self._draws[base] = request.draw + 1
+        return request, (base if request.draw == 0 else request.key())
+
+    def ask_complete(
+        self,
+        messages: Prompt,
+        *,
+        system: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Ask:
+        """Free text. Answer: Completion (text None on a recorded failure)."""
+        request, key = self._request(as_messages(messages, system), temperature, max_tokens)
+        return Ask("complete", request, meta or {}, key=key)
+
+    def ask_choose(
+        self,
+        prompt: Prompt,
+        options: Sequence[Any],
+        *,
+        rng: np.random.Generator,
+        relabel: bool = True,
+        render: Callable[[Any], str] = str,
+        meta: dict[str, Any] | None = None,
+        temperature: float | None = None,
+    ) -> Ask:
+        """One of `options`. relabel=True shuffles them with `rng` and shows them as `a) ...`
+        lines (template llm.choose_options); relabel=False means the prompt already shows them
+        and `render(option)` is the label the model answers with. Answer: Choice.
+        One uniform is always drawn from `rng`, so the caller's stream does not depend on
+        whether log-probabilities are available."""
+        messages, shown, labels = choose_setup(prompt, options, rng, relabel, render)
+        request, key = self._request(
+            messages, temperature, None, choice_labels=labels, want_logprobs=self.use_logprobs
+        )
+        return Ask(
+            "choose",
+            request,
+            meta or {},
+            options=options,
+            shown=shown,
+            labels=labels,
+            relabel=relabel,
+            u=float(rng.random()),
+            key=key,
+        )
+
+    def ask_structured(
+        self,
+        prompt: Prompt,
+        schema: type[BaseModel],
+        *,
+        meta: dict[str, Any] | None = None,
+        temperature: float | None = None,
+    ) -> Ask:
+        """A validated instance of `schema` (one repair round). Answer: Structured."""
+        messages, json_schema = structured_messages(prompt, schema)
+        request, key = self._request(messages, temperature, None, json_schema=json_schema)
+        return Ask("structured", request, meta or {}, schema=schema, key=key)
+
+    # -- running asks --------------------------------------------------------------------------
+
+    def gather(
+        self, asks: Sequence[Ask], progress: Callable[[int], None] | None = None
+    ) -> list[Any]:
+        """Answer all asks concurrently on the gateway loop; results in the order of `asks`.
+        `progress(n_done)` is called from this thread as answers arrive."""
+        if not asks:
+            return []
+        if self.gateway.on_loop_thread():
+            raise RuntimeError("gather() blocks; on the gateway loop use `await session.run(ask)`")
+        done = [0]
+
+        async def one(ask: Ask) -> Answer:
+            try:
+                return await self._run(ask)
+            finally:
+                done[0] += 1
+
+        async def everything() -> list[Answer]:
+            try:
+                return list(await asyncio.gather(*(one(ask) for ask in asks)))
+            finally:
+                if self.cache is not None:
+                    self.cache.flush()
+
+        future = self.gateway.submit(everything())
+        try:
+            if progress is None:
+                return future.result()
+            reported = -1
+            while True:
+                try:
+                    results = future.result(timeout=0.1)
+                except TimeoutError:
+                    if done[0] != reported:
+                        reported = done[0]
+                        progress(reported)
+                    continue
+                progress(len(asks))
+                return results
+        except BaseException:
+            future.cancel()  # Ctrl-C in the caller stops the calls still in flight
+            raise
+
+    async def run(self, ask: Ask) -> Any:
+        """Async face: answer one ask (from the gateway loop or any other event loop)."""
+        if asyncio.get_running_loop() is self.gateway.loop:
+            return await self._run(ask)
+        return await asyncio.wrap_future(self.gateway.submit(self._run(ask)))
+
+    def complete(self, messages: Prompt, **kw: Any) -> Completion:
+        return self.gather([self.ask_complete(messages, **kw)])[0]
+
+    def choose(self, prompt: Prompt, options: Sequence[Any], **kw: Any) -> Choice:
+        return self.gather([self.ask_choose(prompt, options, **kw)])[0]
+
+    def structured(self, prompt: Prompt, schema: type[BaseModel], **kw: Any) -> Structured:
+        return self.gather([self.ask_structured(prompt, schema, **kw)])[0]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-norm float32 rows from `config.embedding_model` (see simsocial.llm.embeddings)."""
+        if self._embedder is None:
+            from simsocial.llm.embeddings import make_embedder
+
+            self._embedder = make_embedder(self.config.embedding_model, self.config)
+        if self.gateway.on_loop_thread():
+            raise RuntimeError("embed() blocks; on the gateway loop await the embedder directly")
+        return self.gateway.submit(self._embedder.embed(list(texts))).result()
+
+    async def _run(self, ask: Ask) -> Answer:
+        outcome = await self.gateway.call(self, ask.request, ask.key or None)
+        if ask.verb == "choose":
+            return self._finish_choice(ask, outcome)
+        if ask.verb == "structured":
+            return await self._finish_structured(ask, outcome)
+        record = self._record(ask, ask.request, outcome)
+        return Completion(outcome.reply.text if outcome.reply else None, record)
+
+    def _finish_choice(self, ask: Ask, outcome: Outcome) -> Choice:
+        index, probabilities = None, None
+        if outcome.reply is not None:
+            index, probabilities = read_choice(ask, outcome.reply)
+            if index is None:
+                error = f"reply names none of the labels {ask.labels}"
+                outcome = replace(outcome, error_kind="parse", error=error)
+        probs_json = (
+            json.dumps({str(k): p for k, p in probabilities.items()}) if probabilities else None
+        )
+        record = self._record(
+            ask, ask.request, outcome, options=options_json(ask, index), probabilities=probs_json
+        )
+        assert ask.options is not None
+        return Choice(
+            ask.options[index] if index is not None else None, index, probabilities, record
+        )
+
+    async def _finish_structured(self, ask: Ask, outcome: Outcome) -> Structured:
+        assert ask.schema is not None
+        if outcome.reply is None:
+            return Structured(None, self._record(ask, ask.request, outcome))
+        value, error = validate(ask.schema, outcome.reply.text)
+        if value is not None:
+            return Structured(value, self._record(ask, ask.request, outcome))
+        first = replace(outcome, error_kind="validation", error=f"{error} (repair requested)")
+        self._record(ask, ask.request, first, final=False)
+        repair = repair_request(ask.request, outcome.reply.text, error)
+        second = await self.gateway.call(self, repair)
+        if second.reply is not None:
+            value, error = validate(ask.schema, second.reply.text)
+            if value is None:
+                second = replace(
+                    second, error_kind="validation", error=f"{error} (after one repair)"
+                )
+        return Structured(value, self._record(ask, repair, second))
+
+    # -- records, stats, state ---------------------------------------------------------------------
+
+    def _record(
+        self,
+        ask: Ask,
+        request: ProviderRequest,
+        outcome: Outcome,
+        *,
+        final: bool = True,
+        options: str | None = None,
+        probabilities: str | None = None,
+    ) -> CallRecord:
+        reply = outcome.reply
+        free = outcome.cached or outcome.deduped
+        record = CallRecord(
+            request_hash=outcome.key,
+            verb=ask.verb,
+            model=self.model,
+            path=self.path,
+            prompt=request.prompt_text(),
+            reply=reply.text if reply else None,
+            prompt_tokens=reply.prompt_tokens if reply else 0,
+            completion_tokens=reply.completion_tokens if reply else 0,
+            cost_usd=0.0 if free or reply is None else reply.cost_usd,
+            latency_s=outcome.latency_s,
+            attempts=outcome.attempts,
+            cached=outcome.cached,
+            error_kind=outcome.error_kind,
+            error=outcome.error,
+            draw=request.draw,
+            temperature=request.temperature,
+            options=options,
+            probabilities=probabilities,
+            run_id=self.run_id,
+            step=int(ask.meta.get("step", -1)),
+            agent_id=int(ask.meta.get("agent_id", -1)),
+        )
+        with self._records_lock:
+            self._records.append(record)
+            if final and outcome.error_kind is not None:
+                self.stats_.failures_by_kind[outcome.error_kind] += 1
+        return record
+
+    def replay_miss_message(self, request: ProviderRequest, key: str) -> str:
+        where = self.cache.path if self.cache is not None else "(no cache)"
+        start = request.prompt_text()[:120]
+        return (
+            f"replay-only: request {key} (model {request.model!r}, draw {request.draw}) is not in "
+            f"the cache {where}; prompt starts {start!r}"
+        )
+
+    def drain_records(self) -> list[CallRecord]:
+        """Records since the last drain, in completion order."""
+        with self._records_lock:
+            records, self._records = self._records, []
+        return records
+
+    def stats(self) -> dict[str, Any]:
+        with self._records_lock:
+            return self.stats_.as_dict()
+
+    def get_state(self) -> dict[str, Any]:
+        """Picklable state for checkpoints: draw counters and stats."""
+        return {
+            "draws": dict(self._draws),
+            "stats": self.stats(),
+            "budget_exhausted": self.budget_exhausted,
+            "saved_at": time.time(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._draws = dict(state["draws"])
+        self.stats_ = Stats.from_dict(state["stats"])
+        self.budget_exhausted = bool(state.get("budget_exhausted", False))
