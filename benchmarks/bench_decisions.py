@@ -64,7 +64,11 @@ def main() -> None:
                 "steps": args.steps,
                 "update": "random_sequential",
                 "llm": {"model": "scripted/majority?beta=0.5"},
-                "network": {"generator": "watts_strogatz", "n": args.n, "params": {"k": 10, "p": 0.1}},
+                "network": {
+                    "generator": "watts_strogatz",
+                    "n": args.n,
+                    "params": {"k": 10, "p": 0.1},
+                },
                 "opinion": {"experiment": "dynamics"},
                 "outputs": {"dir": str(Path(tmp) / "runs"), "report": False},
             }
@@ -75,21 +79,27 @@ def main() -> None:
         start = time.perf_counter()
         result = simsocial.run(spec)
         wall = time.perf_counter() - start
-    decisions = int(result.manifest["llm"]["calls"]) + int(result.manifest["llm"].get("cache_hits", 0))
+    decisions = int(result.manifest["llm"]["calls"]) + int(
+        result.manifest["llm"].get("cache_hits", 0)
+    )
     ours = decisions / wall
     ideal = ideal_rate(decisions, 10, 0.5)
     other = wall - TIMERS["gateway"] - TIMERS["logging"]
-    print(f"| N | decisions | wall s | ours dec/s | ideal dec/s | ours/ideal | target 2000 |")
-    print(f"|---|---|---|---|---|---|---|")
+    print("| N | decisions | wall s | ours dec/s | ideal dec/s | ours/ideal | target 2000 |")
+    print("|---|---|---|---|---|---|---|")
     print(
         f"| {args.n} | {decisions} | {wall:.2f} | {ours:,.0f} | {ideal:,.0f} | "
         f"{ours / ideal:.3f} | {'met' if ours >= 2000 else 'MISSED'} |"
     )
     print()
-    print("| share of wall time | gateway | logging (events, calls, Parquet, checkpoint) | Mesa stepping + prompts |")
+    print(
+        "| share of wall time | gateway | logging (events, calls, Parquet, checkpoint) "
+        "| Mesa stepping + prompts |"
+    )
     print("|---|---|---|---|")
     print(
-        f"| | {TIMERS['gateway'] / wall:.0%} | {TIMERS['logging'] / wall:.0%} | {other / wall:.0%} |"
+        f"| | {TIMERS['gateway'] / wall:.0%} | {TIMERS['logging'] / wall:.0%} "
+        f"| {other / wall:.0%} |"
     )
 
 

@@ -241,8 +241,13 @@ class _ProgressLine:
     """A rich progress bar: steps, calls/s, tokens, cost and failures, refreshed live."""
 
     def __init__(self, spec: ScenarioSpec, session: Session, start: int):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         session_stats = session.stats
 

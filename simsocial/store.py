@@ -15,8 +15,8 @@ import pickle
 import shutil
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 

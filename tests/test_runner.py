@@ -100,7 +100,9 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
     proc.wait()
     status = json.loads(manifest.read_text())
     assert status["status"] == "running" and status["steps_done"] < 30, "kill came too late"
-    done = subprocess.run([*cli, "resume", str(killed_dir), "--quiet"], capture_output=True, text=True)
+    done = subprocess.run(
+        [*cli, "resume", str(killed_dir), "--quiet"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     resumed, expected = tables(killed_dir), tables(reference.run_dir)
     for name in expected:

@@ -64,7 +64,10 @@ class LLMConfig(_Strict):
     )
     cache: str = Field(
         "auto",
-        description="'auto' (on for real models, off for scripted), 'off', or a directory for the on-disk response cache.",
+        description=(
+            "'auto' (on for real models, off for scripted), 'off', "
+            "or a directory for the on-disk response cache."
+        ),
     )
     replay: bool = Field(
         False, description="Answer only from the cache; a miss is an error naming the request."
@@ -75,5 +78,8 @@ class LLMConfig(_Strict):
     )
     embedding_model: str = Field(
         "auto",
-        description="'auto' (all-MiniLM-L6-v2 when installed, else 'hash'), 'hash', 'minilm', or a litellm embedding model.",
+        description=(
+            "'auto' (all-MiniLM-L6-v2 when installed, else 'hash'), 'hash', 'minilm', "
+            "or a litellm embedding model."
+        ),
     )

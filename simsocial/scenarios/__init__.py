@@ -29,7 +29,7 @@ class ScenarioKind:
 KINDS: dict[str, ScenarioKind] = {
     "opinion": ScenarioKind(
         name="opinion",
-        summary="Majority-opinion dynamics (De Marzo, Castellano, Garcia 2024): adoption curve and consensus.",
+        summary="Majority-opinion dynamics (De Marzo et al. 2024): adoption curve, consensus.",
         spec="simsocial.scenarios.opinion.spec:OpinionSpec",
         model="simsocial.scenarios.opinion.model:OpinionModel",
         analysis="simsocial.analysis.opinion",

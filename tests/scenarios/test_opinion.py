@@ -8,8 +8,8 @@ import re
 import pytest
 
 import simsocial
-from simsocial.analysis.opinion import summarize
 from simsocial.analysis import load_run
+from simsocial.analysis.opinion import summarize
 
 ADOPTION = {
     "name": "adoption_twin",

@@ -179,7 +179,7 @@ def _evaluate_prompt(loaded: _Loaded, tokens: list[int]) -> None:
         )
     body = tokens[:-1]
     reusable = min(loaded.aligned, len(body))
-    if llm._is_recurrent or llm._is_hybrid:  # their state cannot be truncated to a chunk
+    if getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False):  # no truncation
         reusable = 0
     cached = llm.input_ids[:reusable]
     shared = next((i for i in range(reusable) if cached[i] != body[i]), reusable)

@@ -94,7 +94,8 @@ class OpinionModel(SimModel):
         if self.adoption:
             for _ in range(self.params.queries):
                 OpinionAgent(self)
-            self.current_m = self.params.grid[0]
+            self.target_m = self.params.grid[0]
+            self.current_m, self.shown_a = self._realise(self.target_m)
         else:
             assert spec.network is not None
             self.graph = build_network(spec.network, seed=spec.seed)
@@ -115,6 +116,7 @@ class OpinionModel(SimModel):
         if self.adoption:
             return {
                 "m": "current_m",
+                "m_target": "target_m",
                 "adopt_a": lambda m: m.counts["A"],
                 "adopt_b": lambda m: m.counts["B"],
                 "failed": lambda m: m.counts["failed"],
@@ -137,8 +139,7 @@ class OpinionModel(SimModel):
     def friends_of(self, agent: OpinionAgent) -> tuple[str, dict[str, Any]]:
         """The friend list of one query, and what was shown (for the event log)."""
         if self.adoption:
-            n = self.params.group_size
-            n_a = round(n * (1 + self.current_m) / 2)
+            n_a, n = self.shown_a, self.params.group_size
             opinions = ["A"] * n_a + ["B"] * (n - n_a)
         else:
             opinions = [self.by_id[i].opinion for i in self.graph.neighbors(agent.unique_id)]
@@ -158,11 +159,18 @@ class OpinionModel(SimModel):
             "n": len(opinions),
         }
 
+    def _realise(self, target_m: float) -> tuple[float, int]:
+        """The m a group of N can actually show for a target m, and its N_A."""
+        n = self.params.group_size
+        n_a = round(n * (1 + target_m) / 2)
+        return (2 * n_a - n) / n, n_a
+
     # --- stepping ---------------------------------------------------------------------------
 
     def step(self) -> None:
         if self.adoption:
-            self.current_m = self.params.grid[self.step_index]
+            self.target_m = self.params.grid[self.step_index]
+            self.current_m, self.shown_a = self._realise(self.target_m)
             self.counts = {"A": 0, "B": 0, "failed": 0}
             self.consult(self.agents)
             if self.step_index + 1 >= len(self.params.grid):
@@ -190,6 +198,7 @@ class OpinionModel(SimModel):
                     "reply": answer.record.reply,
                     "adopted": adopted,
                 },
+                agent_id=int(agent.unique_id),
             )
             return
         old = agent.opinion
