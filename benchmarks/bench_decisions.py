@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import mesa  # noqa: F401  (imported up front: its 1-4 s import is not per-decision cost)
 import numpy as np
 
 import simsocial

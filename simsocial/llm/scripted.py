@@ -21,7 +21,7 @@ a minimal valid instance of the schema. Common parameters: ``fail=<p>`` (each at
 a retryable "server" error with probability p), ``latency=<seconds>``, ``invalid=first|always``
 (structured replies are not JSON on the first try / always).
 
-Randomness comes from a numpy Generator seeded by the request key (which includes the draw index
+Randomness is a uniform hashed from the request key (which includes the draw index
 at temperature > 0), so identical requests give identical answers in every run and process.
 Label log-probabilities are returned when asked, so choose() can use the one-call distribution.
 """
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -51,8 +52,8 @@ _PARAMS = {
     "degree": {"offset"},
     "echo": set(),
 }
-_OPINION_LINE = re.compile(r"^\s*([^:\n]{1,80}?)\s*:\s*(\S+)\s*$")
-_OPTION_LINE = re.compile(r"^\s*(\w+)\)\s+(.+?)\s*$")
+_OPINION_LINES = re.compile(r"^[ \t]*[^:\n]{1,80}?[ \t]*:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+_OPTION_LINES = re.compile(r"^[ \t]*(\w+)\)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _CANDIDATE_LINE = re.compile(r"^\s*(?:(\w+)\)\s+)?(.+?)\s*\(followers:\s*(\d+)\)", re.IGNORECASE)
 _TOKEN_STRIP = "[](){}<>\"'`.,;:!?* "
 
@@ -60,6 +61,20 @@ _TOKEN_STRIP = "[](){}<>\"'`.,;:!?* "
 def _seed(*parts: object) -> int:
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little")
+
+
+def _uniform(*parts: object) -> float:
+    """A deterministic uniform in [0, 1) from the parts (cheaper than seeding a Generator)."""
+    return _seed(*parts) / 2.0**64
+
+
+def _pick(probs: np.ndarray, u: float) -> int:
+    """Inverse-CDF draw of an index from `probs` with the uniform `u`."""
+    target = u * float(sum(probs))
+    for i, cumulative in enumerate(itertools.accumulate(float(p) for p in probs)):
+        if target < cumulative:
+            return i
+    return len(probs) - 1
 
 
 def _fold(text: str) -> str:
@@ -102,7 +117,7 @@ class ScriptedProvider:
             await asyncio.sleep(self.latency)
         if self.fail:
             self._attempts[key] += 1
-            if np.random.default_rng(_seed(key, "fail", self._attempts[key])).random() < self.fail:
+            if _uniform(key, "fail", self._attempts[key]) < self.fail:
                 raise ProviderError("server", f"scripted fault injection (fail={self.fail})")
         prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
         label_logprobs = None
@@ -119,7 +134,7 @@ class ScriptedProvider:
                 text = self.params["answer"]  # not an option: answered verbatim (parse failures)
             elif labels:
                 probs = self.probabilities(labels, prompt)
-                pick = int(np.random.default_rng(_seed(key)).choice(len(labels), p=probs))
+                pick = _pick(probs, _uniform(key))
                 text = f"[{labels[pick]}]"
                 if request.want_logprobs:
                     label_logprobs = {
@@ -164,19 +179,20 @@ class ScriptedProvider:
         return np.full(n, 1.0 / n)
 
     def _majority(self, labels: list[str], prompt: str) -> np.ndarray:
+        # plain Python: for a handful of labels numpy's per-call overhead dominates
         beta = float(self.params.get("beta", 1.0))
         names = self._label_names(labels, prompt)
-        counts = np.zeros(len(labels))
-        for line in prompt.splitlines():
-            match = _OPINION_LINE.match(line)
-            if match and _fold(match.group(2)) in names:
-                counts[names[_fold(match.group(2))]] += 1
-        total = counts.sum()
+        counts = [0] * len(labels)
+        for opinion, seen in Counter(_OPINION_LINES.findall(prompt)).items():
+            folded = _fold(opinion)
+            if folded in names:
+                counts[names[folded]] += seen
+        total = sum(counts)
         if total == 0:
             return np.full(len(labels), 1.0 / len(labels))
-        m = (counts - (total - counts)) / total
-        weights = (1.0 + np.tanh(beta * m)) / 2.0
-        return weights / weights.sum()
+        weights = [(1.0 + math.tanh(beta * (2 * c - total) / total)) / 2.0 for c in counts]
+        norm = sum(weights)
+        return np.array([w / norm for w in weights])
 
     def _degree(self, labels: list[str], prompt: str) -> np.ndarray:
         offset = float(self.params.get("offset", 1.0))
@@ -202,10 +218,9 @@ class ScriptedProvider:
         """Folded names each label goes by: itself, and the option text shown as `label) text`."""
         names = {_fold(label): i for i, label in enumerate(labels)}
         index = {label: i for i, label in enumerate(labels)}
-        for line in prompt.splitlines():
-            match = _OPTION_LINE.match(line)
-            if match and match.group(1) in index:
-                names.setdefault(_fold(match.group(2)), index[match.group(1)])
+        for label, text in _OPTION_LINES.findall(prompt):
+            if label in index:
+                names.setdefault(_fold(text), index[label])
         return names
 
     def _resolve(self, answer: str, labels: list[str], prompt: str) -> str | None:
@@ -217,10 +232,9 @@ class ScriptedProvider:
         """Labels of a plain complete(): the opinions listed (majority) or candidates (degree)."""
         if self.policy == "majority":
             seen: dict[str, None] = {}
-            for line in prompt.splitlines():
-                match = _OPINION_LINE.match(line)
-                if match and len(_fold(match.group(2))) <= 3:
-                    seen.setdefault(match.group(2).strip(_TOKEN_STRIP), None)
+            for opinion in _OPINION_LINES.findall(prompt):
+                if len(_fold(opinion)) <= 3:
+                    seen.setdefault(opinion.strip(_TOKEN_STRIP), None)
             return sorted(seen)
         if self.policy == "degree":
             found = [m for line in prompt.splitlines() if (m := _CANDIDATE_LINE.match(line))]

@@ -65,6 +65,8 @@ class Session:
         self.config = config
         self.run_id = run_id
         self.path = route(config.model, config.api_base)
+        # an in-process provider with no simulated latency: asks run one after another
+        self.instant = self.path == "scripted" and "latency=" not in config.model
         self.model = canonical_model(config.model)
         if self.path == "scripted":  # a typo in a policy should fail now, not on every call
             from simsocial.llm.scripted import ScriptedProvider
@@ -100,6 +102,8 @@ class Session:
             **kw,
         )
         base = request.key()  # draw = 0 here: identical requests share this key
+        if request.temperature == 0 or request.want_logprobs:
+            return request, base  # deterministic: every draw is the same answer, no counter
         request.draw = self._draws.get(base, 0)
         self._draws[base] = request.draw + 1
         return request, (base if request.draw == 0 else request.key())
@@ -183,6 +187,8 @@ class Session:
 
         async def everything() -> list[Answer]:
             try:
+                if self.instant:  # answers at once: tasks would only add overhead
+                    return [await one(ask) for ask in asks]
                 return list(await asyncio.gather(*(one(ask) for ask in asks)))
             finally:
                 if self.cache is not None:

@@ -27,30 +27,37 @@ from simsocial.scenarios.opinion.spec import OpinionSpec
 LETTERS = string.ascii_lowercase
 
 
-@lru_cache(maxsize=8)
-def _names_of_length(length: int) -> np.ndarray:
-    """Every lowercase string of `length` letters (26**4 at most), for O(1) sampling."""
-    return np.array(["".join(letters) for letters in product(LETTERS, repeat=length)])
+@lru_cache(maxsize=4)
+def _name_table(low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every name of `low`..`high` letters, with each length's offset and count in the table."""
+    lengths = range(low, high + 1)
+    tables = [["".join(p) for p in product(LETTERS, repeat=n)] for n in lengths]
+    sizes = np.array([len(t) for t in tables])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return np.array([name for t in tables for name in t]), offsets, sizes
 
 
 def random_names(rng: np.random.Generator, count: int, lengths: tuple[int, int]) -> list[str]:
-    """`count` distinct random lowercase names, each 2-3 characters by default."""
+    """`count` distinct random lowercase names; each length in `lengths` equally likely."""
     low, high = lengths
+    if high > 4:  # too many strings to tabulate: spell them out
+        spelled: set[str] = set()
+        while len(spelled) < count:
+            size = int(rng.integers(low, high + 1))
+            spelled.add("".join(rng.choice(list(LETTERS), size=size)))
+        return sorted(spelled)  # sorted: set order depends on the process's hash seed
+    table, offsets, sizes = _name_table(low, high)
     names: list[str] = []
     seen: set[str] = set()
     while len(names) < count:
         need = count - len(names)
-        sizes = rng.integers(low, high + 1, size=need)
-        for size, draw in zip(sizes, rng.random(need), strict=True):
-            if size <= 4:
-                table = _names_of_length(int(size))
-                name = str(table[int(draw * len(table))])
-            else:  # too many strings to tabulate: spell one out
-                name = "".join(rng.choice(list(LETTERS), size=int(size)))
+        which = rng.integers(0, len(sizes), size=need)
+        picks = offsets[which] + (rng.random(need) * sizes[which]).astype(np.int64)
+        for name in table[picks].tolist():
             if name not in seen:
                 seen.add(name)
                 names.append(name)
-    return names
+    return names[:count]
 
 
 class OpinionAgent(LLMAgent):
