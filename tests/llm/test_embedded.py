@@ -211,3 +211,12 @@ def test_answers_do_not_depend_on_what_ran_before(provider: EmbeddedProvider) ->
     story = ask("Tell a two-line story.", temperature=1.0, max_tokens=16)
     ask("Tell a two-line poem.", temperature=1.0, max_tokens=16)
     assert ask("Tell a two-line story.", temperature=1.0, max_tokens=16).text == story.text
+
+
+def test_embed_uses_the_configured_embedder() -> None:
+    """The provider's embed() answers with the scenario's embedding model (hash here)."""
+    provider = EmbeddedProvider(LLMConfig(embedding_model="hash"))
+    vectors = asyncio.run(provider.embed(["cats purr", "cats purr", "markets fall"]))
+    assert vectors.shape == (3, 384)
+    assert vectors[0] @ vectors[1] == pytest.approx(1.0, abs=1e-6)
+    assert vectors[0] @ vectors[2] < 0.3

@@ -34,7 +34,7 @@ def route(model: str, api_base: str | None) -> str:
     """The path name ('scripted', 'embedded', 'openai-http' or 'litellm') a model string takes."""
     if model.startswith("scripted/"):
         return "scripted"
-    if model.startswith("embedded/"):
+    if model == "embedded" or model.startswith("embedded/"):
         return "embedded"
     if model.startswith("litellm/"):
         return "litellm"

@@ -217,6 +217,7 @@ class EmbeddedProvider:
 
     path = "embedded"
     supports_logprobs = True
+    max_in_flight = 1  # one llama.cpp context: calls queue in the gateway, not in the timeout
 
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
