@@ -12,20 +12,50 @@ they read replies: `simsocial.llm.asks` (+ `choice`, `prompts`). Test twin: `scr
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from simsocial.llm.asks import Ask
 from simsocial.llm.config import Budget, LLMConfig, RateLimit
-from simsocial.llm.gateway import Gateway, get_gateway
-from simsocial.llm.prompts import Template, all_templates
-from simsocial.llm.session import Session
-from simsocial.llm.types import (
-    CallRecord,
-    Choice,
-    Completion,
-    ProviderError,
-    ProviderReply,
-    ProviderRequest,
-    Structured,
-)
+
+if TYPE_CHECKING:
+    from simsocial.llm.gateway import Gateway, get_gateway
+    from simsocial.llm.prompts import Template, all_templates
+    from simsocial.llm.session import Ask, Session
+    from simsocial.llm.types import (
+        CallRecord,
+        Choice,
+        Completion,
+        ProviderError,
+        ProviderReply,
+        ProviderRequest,
+        Structured,
+    )
+
+# Imported on first use: `simsocial validate` needs the config models only, not the gateway.
+_LAZY = {
+    "Gateway": "gateway",
+    "get_gateway": "gateway",
+    "Template": "prompts",
+    "all_templates": "prompts",
+    "Ask": "session",
+    "Session": "session",
+    "CallRecord": "types",
+    "Choice": "types",
+    "Completion": "types",
+    "ProviderError": "types",
+    "ProviderReply": "types",
+    "ProviderRequest": "types",
+    "Structured": "types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simsocial.llm' has no attribute {name!r}")
+    return getattr(import_module(f"simsocial.llm.{module}"), name)
+
 
 __all__ = [
     "Ask",
