@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(VENV)/bin/simsocial run scenarios/opinion_dynamics.yaml
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check simsocial tests benchmarks
-	$(VENV)/bin/ruff format --check simsocial tests benchmarks
+	$(VENV)/bin/ruff check simsocial tests benchmarks analysis
+	$(VENV)/bin/ruff format --check simsocial tests benchmarks analysis
 
 test: lint
 	$(VENV)/bin/pytest -q

@@ -164,22 +164,6 @@ class MiniLMEmbedder:
         return await asyncio.to_thread(self.embed_sync, texts)
 
 
-def _classify_litellm_error(exc: Exception) -> ProviderError:
-    """Map litellm's exception classes onto the gateway's error kinds by name (no import needed)."""
-    kinds = {
-        "RateLimitError": "rate_limit",
-        "Timeout": "timeout",
-        "APIConnectionError": "connection",
-        "InternalServerError": "server",
-        "ServiceUnavailableError": "server",
-        "BadGatewayError": "server",
-    }
-    for cls in type(exc).__mro__:
-        if cls.__name__ in kinds:
-            return ProviderError(kinds[cls.__name__], f"{type(exc).__name__}: {exc}")  # type: ignore[arg-type]
-    return ProviderError("other", f"{type(exc).__name__}: {exc}", retryable=False)
-
-
 class LiteLLMEmbedder:
     """Any embedding model litellm reaches (OpenAI, Ollama, an OpenAI-compatible server ...)."""
 
@@ -193,9 +177,9 @@ class LiteLLMEmbedder:
     async def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm
+        from simsocial.llm.providers.litellm_provider import classify, import_litellm
 
+        litellm = import_litellm()
         kwargs: dict[str, Any] = {"model": self.name, "input": list(texts), "timeout": self.timeout}
         if self.api_base:
             kwargs["api_base"] = self.api_base
@@ -206,7 +190,7 @@ class LiteLLMEmbedder:
         try:
             response = await litellm.aembedding(**kwargs)
         except Exception as exc:  # litellm raises many classes; classify them for the gateway
-            raise _classify_litellm_error(exc) from exc
+            raise classify(exc) from exc
         rows = [
             item["embedding"] if isinstance(item, dict) else item.embedding
             for item in response.data
