@@ -274,9 +274,13 @@ class Gateway:
         becomes a classified ProviderError."""
         if limiter is not None:
             await limiter.acquire(request)
-        slots = self._provider_slots(provider)
-        async with self._semaphore, slots:
+        instant = getattr(provider, "instant", False)  # in-process, never waits: no bounds
+        slots = contextlib.nullcontext() if instant else self._provider_slots(provider)
+        semaphore = contextlib.nullcontext() if instant else self._semaphore
+        async with semaphore, slots:
             try:
+                if instant:
+                    return await provider.complete(request)
                 async with asyncio.timeout(timeout):  # starts once the provider can take it
                     return await provider.complete(request)
             except ProviderError:

@@ -110,6 +110,8 @@ class ScriptedProvider:
         if self.invalid not in (None, "first", "always"):
             raise ValueError(f"scripted invalid= must be 'first' or 'always', not {self.invalid!r}")
         self._attempts: Counter[str] = Counter()
+        # answers without ever waiting, so the gateway skips its timeout and semaphore
+        self.instant = not self.latency
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         key = request.key()
