@@ -86,9 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_user_error(exc: Exception) -> bool:
+    """Mistakes a user can fix get one line; a ProviderError that escapes the gateway means the
+    model cannot be reached at all (e.g. the embedded extra is not installed)."""
     from simsocial.errors import SimsocialError
+    from simsocial.llm.types import ProviderError
 
-    return isinstance(exc, SimsocialError)
+    return isinstance(exc, SimsocialError | ProviderError)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -120,6 +123,8 @@ def _print_outcome(run_dir: Path, status: str) -> int:
             f"llm: {llm.get('calls', 0)} calls, {llm.get('cache_hits', 0)} cache hits, "
             f"{failures} failures, ${llm.get('cost_usd', 0.0):.4f}"
         )
+        if failures:
+            _print_failure_reasons(run_dir)
     for key, value in metrics.items():
         if key != "verdict":
             print(f"  {key}: {value}")
@@ -128,6 +133,21 @@ def _print_outcome(run_dir: Path, status: str) -> int:
     if (run_dir / "report.html").exists():
         print(f"report: {run_dir / 'report.html'}")
     return 0 if status in {"completed", "budget_exhausted"} else 1
+
+
+def _print_failure_reasons(run_dir: Path) -> None:
+    """The commonest reasons calls failed, so a run that answered nothing says why."""
+    import duckdb
+
+    calls = run_dir / "llm_calls.parquet"
+    if not calls.exists():
+        return
+    rows = duckdb.sql(
+        f"SELECT error_kind, error, count(*) AS n FROM '{calls}' WHERE error_kind IS NOT NULL "
+        "GROUP BY ALL ORDER BY n DESC LIMIT 3"
+    ).fetchall()
+    for kind, error, n in rows:
+        print(f"  {n} x {kind}: {error}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
