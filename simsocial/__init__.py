@@ -1,6 +1,7 @@
 """simsocial: agent-based social simulation with LLM-backed Mesa agents.
 
-Public API (kept small): `load_scenario`, `run`, `resume`, and `simsocial.analysis.load_run`.
+Public API (kept small): `load_scenario`, `run`, `resume`, `sweep`, and
+`simsocial.analysis.load_run`.
 Everything heavy is imported on first use, so `import simsocial` stays instant.
 """
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load_scenario", "resume", "run"]
+__all__ = ["load_scenario", "resume", "run", "sweep"]
 
 if TYPE_CHECKING:
     from simsocial.runner import resume, run
     from simsocial.spec import load_scenario
+    from simsocial.sweeps import sweep
 
 
 def __getattr__(name: str) -> Any:
@@ -21,6 +23,10 @@ def __getattr__(name: str) -> Any:
         from simsocial.spec import load_scenario
 
         return load_scenario
+    if name == "sweep":
+        from simsocial.sweeps import sweep
+
+        return sweep
     if name in {"run", "resume"}:
         from simsocial import runner
 

@@ -17,6 +17,7 @@ examples:
   simsocial report runs/opinion_dynamics/<run-id>      rebuild report.html; --json prints metrics
   simsocial resume runs/opinion_dynamics/<run-id>      continue a killed run where it stopped
   simsocial schema > scenario.schema.json              JSON Schema for editor autocompletion
+  simsocial sweep scenarios/sweep_consensus_beta.yaml  variants x replicates -> sweep.parquet
 
 models: 'embedded/smollm2-135m' (default, offline), 'scripted/<policy>' (deterministic twin),
 or any litellm model string ('openai/gpt-4o', 'anthropic/...', 'ollama/...', vLLM via llm.api_base).
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write report.html (and figures) for a run directory")
     p.add_argument("run_dir")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
+
+    p = sub.add_parser(
+        "sweep", help="run every variant and replicate of a sweep file; writes sweep.parquet"
+    )
+    p.add_argument("file", help="sweep YAML file (see simsocial/sweeps.py or README)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("scenarios", help="list scenario kinds and the example files")
     return parser
@@ -150,6 +157,22 @@ def _print_failure_reasons(run_dir: Path) -> None:
         print(f"  {n} x {kind}: {error}")
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from simsocial.sweeps import sweep
+
+    result = sweep(args.file, progress=not args.quiet)
+    table = result.table
+    print(f"sweep directory: {result.sweep_dir}")
+    print(
+        f"runs: {len(table)}, "
+        + ", ".join(f"{k}: {v}" for k, v in table.status.value_counts().items())
+    )
+    for row in table[table.error.notna()].itertuples():
+        print(f"  {row.run} failed: {row.error}")
+    print(f"table: {result.sweep_dir / 'sweep.parquet'}")
+    return 0 if (table.status != "failed").all() else 1
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from simsocial.spec import load_scenario
 
@@ -196,6 +219,7 @@ COMMANDS = {
     "schema": cmd_schema,
     "report": cmd_report,
     "scenarios": cmd_scenarios,
+    "sweep": cmd_sweep,
 }
 
 if __name__ == "__main__":

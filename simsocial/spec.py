@@ -11,7 +11,7 @@ import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -26,6 +26,7 @@ __all__ = [
     "apply_overrides",
     "dump_spec",
     "json_schema",
+    "load_file",
     "load_scenario",
     "parse_scenario",
     "show_value",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 Loc = tuple[str, ...]
+M = TypeVar("M", bound=BaseModel)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same results, 10x faster
 Overrides = list[str] | Mapping[str, Any] | None
 
@@ -63,6 +65,28 @@ def parse_scenario(
             [Problem(source, None, "", f"a scenario must be a mapping, got {_kind_of(data)}")]
         )
     return _validate(dict(data), source, {}, set(), Path(base_dir or "."), [])
+
+
+def load_file(path: str | Path, cls: type[M]) -> M:
+    """Any YAML file validated against a pydantic model (e.g. a sweep file), located errors."""
+    path = Path(path)
+    shown = _display(path)
+    data, lines, problems = _parse_yaml(_read(path, shown), shown)
+    if not isinstance(data, dict):
+        raise SpecError(
+            [Problem(shown, lines.get(()), "", f"must be a mapping, got {_kind_of(data)}")]
+        )
+
+    def place(at: Loc, message: str) -> Problem:
+        return Problem(shown, _line(lines, at), ".".join(at), message)
+
+    try:
+        model = cls.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(translate(exc, cls, place))
+    if problems:
+        raise SpecError(sorted(problems, key=lambda p: p.line or 0))
+    return model
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Overrides) -> dict[str, Any]:

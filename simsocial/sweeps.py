@@ -1,0 +1,214 @@
+"""Sweeps: many variants and replicates of one scenario, each its own run directory.
+
+A sweep file names a scenario and what to vary:
+
+    sweep: consensus_vs_beta          # name of the sweep directory
+    scenario: opinion_consensus.yaml  # relative to this file
+    seed: 1                           # root seed; replicate seeds derive from it
+    replicates: 5
+    grid:                             # every combination of these dotted-path values
+      llm.model: ["scripted/majority?beta=1", "scripted/majority?beta=8"]
+      network.n: [50, 100]
+    variants:                         # optional named sets of overrides, crossed with the grid
+      - {name: baseline}
+      - {name: ring, set: {network.generator: watts_strogatz, network.params: {k: 6, p: 0.1}}}
+
+Replicate r of every variant gets the same seed (common random numbers, so variants are compared
+on equal footing). Runs execute as concurrent models in threads of one process sharing one LLM
+gateway, so the concurrency limit and the cache are global and even a strictly sequential model
+keeps the LLM busy. One failing run does not stop the others; it is listed with its error.
+Running the same sweep again skips finished runs and resumes interrupted ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, PositiveInt
+
+from simsocial.spec_models import StrictModel
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FINISHED = {"completed", "budget_exhausted"}
+
+
+class Variant(StrictModel):
+    name: str = Field(..., min_length=1, description="Label of this variant in sweep.parquet.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Dotted-path overrides.")
+
+
+class SweepSpec(StrictModel):
+    """A sweep file."""
+
+    sweep: str = Field(..., min_length=1, description="Sweep name; its directory under `out`.")
+    scenario: str = Field(..., description="Scenario file, relative to the sweep file.")
+    seed: int = Field(0, ge=0, description="Root seed from which replicate seeds derive.")
+    replicates: PositiveInt = Field(1, description="Runs per combination, each with its own seed.")
+    grid: dict[str, list[Any]] = Field(default_factory=dict, description="Values per dotted path.")
+    variants: list[Variant] = Field(default_factory=list, description="Named override sets.")
+    max_parallel: PositiveInt = Field(8, description="Runs in flight at once (threads).")
+    out: str = Field("runs/sweeps", description="Root directory of sweep directories.")
+
+
+@dataclass
+class PlannedRun:
+    """One run of the sweep: where it goes and what it overrides."""
+
+    name: str
+    variant: str
+    replicate: int
+    seed: int
+    overrides: dict[str, Any]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SweepResult:
+    sweep_dir: Path
+    table: pd.DataFrame
+
+
+def replicate_seeds(root: int, replicates: int) -> list[int]:
+    """Independent, reproducible seeds for replicates (numpy's SeedSequence spawning)."""
+    import numpy as np
+
+    children = np.random.SeedSequence(root).spawn(replicates)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+def plan(spec: SweepSpec) -> list[PlannedRun]:
+    """Every run of the sweep, in a fixed order: grid combinations x variants x replicates."""
+    keys = list(spec.grid)
+    combos = [
+        dict(zip(keys, values, strict=True)) for values in itertools.product(*spec.grid.values())
+    ]
+    variants = spec.variants or [Variant(name="base")]
+    seeds = replicate_seeds(spec.seed, spec.replicates)
+    runs: list[PlannedRun] = []
+    for combo, variant in itertools.product(combos, variants):
+        for replicate, seed in enumerate(seeds):
+            overrides = {**combo, **variant.set, "seed": seed}
+            runs.append(
+                PlannedRun(
+                    name=f"run-{len(runs):04d}",
+                    variant=variant.name,
+                    replicate=replicate,
+                    seed=seed,
+                    overrides=overrides,
+                    params=dict(combo),
+                )
+            )
+    return runs
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    from simsocial.spec import load_file
+
+    return load_file(path, SweepSpec)
+
+
+def sweep(path: str | Path, *, progress: bool = False) -> SweepResult:
+    """Run (or finish) every run of a sweep file; write and return sweep.parquet."""
+    from simsocial.spec import load_scenario
+
+    path = Path(path)
+    spec = load_sweep(path)
+    scenario_path = path.parent / spec.scenario
+    sweep_dir = Path(spec.out) / spec.sweep
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    runs = plan(spec)
+    # validate every combination before running any, so a typo fails fast and located
+    specs = {
+        run.name: load_scenario(
+            scenario_path,
+            overrides={**run.overrides, "outputs.dir": str(sweep_dir), "outputs.report": False},
+        )
+        for run in runs
+    }
+    rows: dict[str, dict[str, Any]] = {}
+    bar = _Bar(len(runs)) if progress else None
+    with ThreadPoolExecutor(max_workers=spec.max_parallel, thread_name_prefix="sweep") as pool:
+        futures = {
+            pool.submit(_execute, specs[run.name], sweep_dir / run.name): run for run in runs
+        }
+        for future in as_completed(futures):
+            run = futures[future]
+            rows[run.name] = _row(run, sweep_dir / run.name, *future.result())
+            if bar is not None:
+                bar.advance()
+    if bar is not None:
+        bar.stop()
+    import pandas as pd
+
+    table = pd.DataFrame([rows[run.name] for run in runs])
+    table.to_parquet(sweep_dir / "sweep.parquet", index=False)
+    (sweep_dir / "sweep.json").write_text(json.dumps(spec.model_dump(mode="json"), indent=2))
+    return SweepResult(sweep_dir=sweep_dir, table=table)
+
+
+def _execute(spec: Any, run_dir: Path) -> tuple[str, str | None]:
+    """Run, resume or skip one run; failures are returned, never raised."""
+    from simsocial.runner import resume, run
+
+    try:
+        manifest = run_dir / "manifest.json"
+        if manifest.exists():
+            status = json.loads(manifest.read_text()).get("status")
+            if status in FINISHED:
+                return status, None
+            return resume(run_dir).status, None
+        if run_dir.exists():  # killed before its manifest was written: nothing to keep
+            shutil.rmtree(run_dir)
+        return run(spec, out=run_dir).status, None
+    except Exception as exc:  # isolate: one bad run must not stop the sweep
+        return "failed", f"{type(exc).__name__}: {exc}"
+
+
+def _row(run: PlannedRun, run_dir: Path, status: str, error: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run": run.name,
+        "variant": run.variant,
+        "replicate": run.replicate,
+        "seed": run.seed,
+        **{f"param.{k}": _scalar(v) for k, v in run.params.items()},
+        "status": status,
+        "error": error,
+        "run_dir": str(run_dir),
+    }
+    if status in FINISHED:
+        from simsocial.analysis.report import summary_json
+
+        metrics = summary_json(run_dir).get("metrics", {})
+        row.update({f"metric.{k}": v for k, v in metrics.items() if _is_scalar(v)})
+    return row
+
+
+def _scalar(value: Any) -> Any:
+    return value if _is_scalar(value) else json.dumps(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+class _Bar:
+    def __init__(self, total: int):
+        from rich.progress import Progress
+
+        self.progress = Progress()
+        self.task = self.progress.add_task("runs", total=total)
+        self.progress.start()
+
+    def advance(self) -> None:
+        self.progress.update(self.task, advance=1)
+
+    def stop(self) -> None:
+        self.progress.stop()

@@ -1,0 +1,91 @@
+"""Sweeps: every combination runs once into its own directory; reruns skip; failures isolated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import simsocial
+from simsocial.spec import SpecError
+from simsocial.sweeps import SweepSpec, Variant, plan
+
+SCENARIO = """\
+name: tiny
+kind: opinion
+seed: 0
+steps: 4
+update: random_sequential
+llm: {model: "scripted/majority?beta=8"}
+network: {generator: complete, n: 20}
+opinion: {experiment: dynamics}
+"""
+
+
+def write_sweep(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "tiny.yaml").write_text(SCENARIO)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(f"sweep: s\nscenario: tiny.yaml\nout: {tmp_path / 'out'}\n{body}")
+    return path
+
+
+def test_plan_crosses_grid_variants_and_replicates_with_common_seeds():
+    """2 x 2 grid, 2 variants, 3 replicates = 24 runs; replicate r has one seed everywhere."""
+    spec = SweepSpec(
+        sweep="s",
+        scenario="x.yaml",
+        seed=5,
+        replicates=3,
+        grid={"network.n": [10, 20], "llm.temperature": [0.2, 0.7]},
+        variants=[Variant(name="a"), Variant(name="b", set={"opinion.initial_m": 0.5})],
+    )
+    runs = plan(spec)
+    assert len(runs) == 24 and len({r.name for r in runs}) == 24
+    seeds = {(r.replicate, r.seed) for r in runs}
+    assert len(seeds) == 3  # the same three seeds for every combination
+    assert [r.seed for r in plan(spec)] == [r.seed for r in runs]  # reproducible
+
+
+def test_sweep_writes_one_row_per_run_and_matches_single_runs(tmp_path):
+    """sweep.parquet has a row per run with its metrics, equal to running that spec alone."""
+    path = write_sweep(tmp_path, "seed: 3\nreplicates: 2\ngrid:\n  network.n: [10, 20]\n")
+    result = simsocial.sweep(path)
+    table = pd.read_parquet(result.sweep_dir / "sweep.parquet")
+    assert len(table) == 4 and set(table.status) == {"completed"}
+    first = table.iloc[0]
+    alone = simsocial.load_scenario(
+        tmp_path / "tiny.yaml",
+        overrides={"seed": int(first.seed), "network.n": 10, "outputs.dir": str(tmp_path / "solo")},
+    )
+    solo = simsocial.run(alone, report=False)
+    assert solo.model["updates"].iloc[-1] == first["metric.updates"]
+
+
+def test_rerun_skips_finished_runs(tmp_path):
+    """Running a finished sweep again touches none of its runs."""
+    path = write_sweep(tmp_path, "replicates: 2\n")
+    first = simsocial.sweep(path)
+    manifests = sorted(first.sweep_dir.glob("run-*/manifest.json"))
+    before = [json.loads(m.read_text())["ended_at"] for m in manifests]
+    simsocial.sweep(path)
+    assert [json.loads(m.read_text())["ended_at"] for m in manifests] == before
+
+
+def test_a_failing_run_does_not_stop_the_sweep(tmp_path):
+    """A variant whose model cannot be built fails alone, with its error in the table."""
+    body = (
+        "variants:\n  - {name: ok}\n  - {name: broken, set: {llm.model: 'scripted/nosuchpolicy'}}\n"
+    )
+    table = simsocial.sweep(write_sweep(tmp_path, body)).table
+    by_variant = table.set_index("variant")
+    assert by_variant.loc["ok", "status"] == "completed"
+    assert by_variant.loc["broken", "status"] == "failed"
+    assert "nosuchpolicy" in by_variant.loc["broken", "error"]
+
+
+def test_sweep_file_errors_are_located(tmp_path):
+    """A typo in the sweep file names its line."""
+    with pytest.raises(SpecError, match=r"sweep.yaml:4: replicats: unknown key"):
+        simsocial.sweep(write_sweep(tmp_path, "replicats: 2\n"))
