@@ -12,6 +12,7 @@ import platform
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -227,14 +228,20 @@ def _templates(model: SimModel) -> dict[str, str]:
     return {**all_templates(), **model.prompt_templates()}
 
 
-def package_versions() -> dict[str, str]:
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
     versions = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in RECORDED_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    return versions
+    return tuple(versions.items())
+
+
+def package_versions() -> dict[str, str]:
+    """Versions recorded in the manifest (read once per process: metadata parsing is slow)."""
+    return dict(_versions())
 
 
 class _ProgressLine:

@@ -154,25 +154,31 @@ def sweep(path: str | Path, *, progress: bool = False) -> SweepResult:
     return SweepResult(sweep_dir=sweep_dir, table=table)
 
 
-def _execute(spec: Any, run_dir: Path) -> tuple[str, str | None]:
-    """Run, resume or skip one run; failures are returned, never raised."""
+def _execute(spec: Any, run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:
+    """Run, resume or skip one run, then summarise it (in the worker, so summaries overlap with
+    other runs' LLM waits); failures are returned, never raised."""
+    from simsocial.analysis.report import summary_json
     from simsocial.runner import resume, run
 
     try:
         manifest = run_dir / "manifest.json"
-        if manifest.exists():
-            status = json.loads(manifest.read_text()).get("status")
-            if status in FINISHED:
-                return status, None
-            return resume(run_dir).status, None
-        if run_dir.exists():  # killed before its manifest was written: nothing to keep
-            shutil.rmtree(run_dir)
-        return run(spec, out=run_dir).status, None
+        status = json.loads(manifest.read_text()).get("status") if manifest.exists() else None
+        if status not in FINISHED:
+            if status is not None:
+                status = resume(run_dir).status
+            else:
+                if run_dir.exists():  # killed before its manifest was written: nothing to keep
+                    shutil.rmtree(run_dir)
+                status = run(spec, out=run_dir).status
+        metrics = summary_json(run_dir).get("metrics", {}) if status in FINISHED else {}
+        return status, None, metrics
     except Exception as exc:  # isolate: one bad run must not stop the sweep
-        return "failed", f"{type(exc).__name__}: {exc}"
+        return "failed", f"{type(exc).__name__}: {exc}", {}
 
 
-def _row(run: PlannedRun, run_dir: Path, status: str, error: str | None) -> dict[str, Any]:
+def _row(
+    run: PlannedRun, run_dir: Path, status: str, error: str | None, metrics: dict[str, Any]
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "run": run.name,
         "variant": run.variant,
@@ -183,11 +189,7 @@ def _row(run: PlannedRun, run_dir: Path, status: str, error: str | None) -> dict
         "error": error,
         "run_dir": str(run_dir),
     }
-    if status in FINISHED:
-        from simsocial.analysis.report import summary_json
-
-        metrics = summary_json(run_dir).get("metrics", {})
-        row.update({f"metric.{k}": v for k, v in metrics.items() if _is_scalar(v)})
+    row.update({f"metric.{k}": v for k, v in metrics.items() if _is_scalar(v)})
     return row
 
 
