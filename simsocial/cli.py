@@ -17,7 +17,7 @@ examples:
   simsocial report runs/opinion_dynamics/<run-id>      rebuild report.html; --json prints metrics
   simsocial resume runs/opinion_dynamics/<run-id>      continue a killed run where it stopped
   simsocial schema > scenario.schema.json              JSON Schema for editor autocompletion
-  simsocial sweep scenarios/sweep_consensus_beta.yaml  variants x replicates -> sweep.parquet
+  simsocial sweep scenarios/sweeps/consensus_beta.yaml  variants x replicates -> sweep.parquet
 
 models: 'embedded/smollm2-135m' (default, offline), 'scripted/<policy>' (deterministic twin),
 or any litellm model string ('openai/gpt-4o', 'anthropic/...', 'ollama/...', vLLM via llm.api_base).
@@ -208,6 +208,11 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     if examples:
         print("example files:")
         for path in examples:
+            print(f"  {path}")
+    sweeps = sorted(Path("scenarios/sweeps").glob("*.yaml"))
+    if sweeps:
+        print("example sweeps (simsocial sweep FILE):")
+        for path in sweeps:
             print(f"  {path}")
     return 0
 

@@ -89,3 +89,16 @@ def test_sweep_file_errors_are_located(tmp_path):
     """A typo in the sweep file names its line."""
     with pytest.raises(SpecError, match=r"sweep.yaml:4: replicats: unknown key"):
         simsocial.sweep(write_sweep(tmp_path, "replicats: 2\n"))
+
+
+def test_example_sweeps_are_valid():
+    """Every example sweep file loads, and each of its runs is a valid scenario."""
+    from simsocial.sweeps import load_sweep
+
+    root = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps"
+    files = sorted(root.glob("*.yaml"))
+    assert files
+    for path in files:
+        spec = load_sweep(path)
+        for run in plan(spec):
+            simsocial.load_scenario(path.parent / spec.scenario, overrides=run.overrides)
