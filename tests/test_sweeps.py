@@ -102,3 +102,51 @@ def test_example_sweeps_are_valid():
         spec = load_sweep(path)
         for run in plan(spec):
             simsocial.load_scenario(path.parent / spec.scenario, overrides=run.overrides)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_sweep_then_rerun_completes_without_redoing_runs(tmp_path):
+    """SIGKILL a sweep, run it again: finished runs are kept, the table equals a clean sweep."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "tiny.yaml").write_text(
+        SCENARIO.replace("steps: 4", "steps: 15")
+        .replace("n: 20", "n: 60")
+        .replace("beta=8", "beta=0.5")
+    )
+    body = "seed: 4\nreplicates: 6\nmax_parallel: 2\n"
+    killed = tmp_path / "killed.yaml"
+    killed.write_text(f"sweep: k\nscenario: tiny.yaml\nout: {tmp_path / 'out'}\n{body}")
+    clean = tmp_path / "clean.yaml"
+    clean.write_text(f"sweep: c\nscenario: tiny.yaml\nout: {tmp_path / 'out'}\n{body}")
+    cli = [sys.executable, "-m", "simsocial.cli", "sweep", "--quiet"]
+    proc = subprocess.Popen([*cli, str(killed)])
+    sweep_dir = tmp_path / "out" / "k"
+    deadline = time.monotonic() + 120
+
+    def finished() -> list[Path]:
+        done = []
+        for manifest in sweep_dir.glob("run-*/manifest.json"):
+            try:
+                if json.loads(manifest.read_text())["status"] == "completed":
+                    done.append(manifest)
+            except (ValueError, KeyError):
+                continue
+        return done
+
+    while time.monotonic() < deadline and len(finished()) < 2:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = {m: json.loads(m.read_text())["ended_at"] for m in finished()}
+    assert 2 <= len(kept) < 6, "the kill came too late to test anything"
+    assert subprocess.run([*cli, str(killed)]).returncode == 0
+    assert {m: json.loads(m.read_text())["ended_at"] for m in kept} == kept  # none done twice
+    resumed = pd.read_parquet(sweep_dir / "sweep.parquet")
+    expected = simsocial.sweep(clean).table
+    columns = [c for c in expected.columns if c != "run_dir"]
+    pd.testing.assert_frame_equal(resumed[columns], expected[columns])
