@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from simsocial.llm.config import DEFAULT_MODEL
+from simsocial.scenarios import KINDS
 from simsocial.scenarios.opinion.spec import DEFAULT_GRID, OpinionSpec
 from simsocial.spec import (
     SpecError,
@@ -150,7 +151,7 @@ def test_json_schema_lists_every_kind_with_descriptions() -> None:
     """The schema picks the alternative by `kind` and carries the field descriptions."""
     schema = json_schema()
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert set(schema["discriminator"]["mapping"]) == {"opinion"}
+    assert set(schema["discriminator"]["mapping"]) == set(KINDS)
     opinion = schema["$defs"]["OpinionSpec"]
     assert {"name", "kind"} <= set(opinion["required"])
     assert opinion["properties"]["kind"]["const"] == "opinion"

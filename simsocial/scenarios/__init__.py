@@ -34,4 +34,11 @@ KINDS: dict[str, ScenarioKind] = {
         model="simsocial.scenarios.opinion.model:OpinionModel",
         analysis="simsocial.analysis.opinion",
     ),
+    "growth": ScenarioKind(
+        name="growth",
+        summary="LLM-driven network growth (De Marzo et al. 2023): degree tail, name prior.",
+        spec="simsocial.scenarios.growth.spec:GrowthSpec",
+        model="simsocial.scenarios.growth.model:GrowthModel",
+        analysis="simsocial.analysis.growth",
+    ),
 }

@@ -1,0 +1,1 @@
+"""LLM-driven network growth (De Marzo, Pietronero, Garcia, arXiv 2312.06619)."""
