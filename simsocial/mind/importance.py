@@ -1,0 +1,68 @@
+"""Importance ratings (1-10) for new memories, without one LLM call per memory.
+
+Rating each observation with its own call was the largest source of calls in the original
+generative agents. Here observations are rated in batches (one prompt lists up to `batch`
+numbered memories and gets a list of integers back), events the scenario marks trivial get
+importance 1 without a call, and ratings are cached by text. A batch whose answer is missing or
+has the wrong length falls back to `default` for its items and is counted in `failures`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from simsocial.llm.prompts import Template
+from simsocial.mind.llm_port import LLMPort
+
+RATE_IMPORTANCE = Template(
+    "mind.rate_importance",
+    "On the scale of 1 to 10, where 1 is purely mundane (e.g., brushing teeth, making bed) and 10 "
+    "is extremely poignant (e.g., a break up, college acceptance), rate the likely poignancy of "
+    "each of the following memories of {name}.\n{memories}\n\n"
+    "Give one integer rating per memory, in the same order, as the list `ratings`.",
+)
+
+
+class Ratings(BaseModel):
+    """One integer 1-10 per memory, in order."""
+
+    ratings: list[int] = Field(description="one rating 1-10 per memory, in order")
+
+
+class ImportanceRater:
+    """Batches, skips trivial events and caches; `calls` and `failures` are counted."""
+
+    def __init__(self, llm: LLMPort, batch: int = 20, default: int = 3) -> None:
+        if batch < 1:
+            raise ValueError("importance batch size must be at least 1")
+        self.llm = llm
+        self.batch = batch
+        self.default = default
+        self.cache: dict[str, int] = {}
+        self.calls = 0
+        self.failures = 0
+
+    def rate(self, name: str, texts: list[str], trivial: list[bool] | None = None) -> list[int]:
+        """Importance 1-10 for each text (trivial ones 1, cached ones from the cache)."""
+        trivial = trivial or [False] * len(texts)
+        if len(trivial) != len(texts):
+            raise ValueError("`trivial` must have one flag per text")
+        todo = list(dict.fromkeys(t for t, flat in zip(texts, trivial, strict=True) if not flat))
+        todo = [t for t in todo if t not in self.cache]
+        chunks = [todo[i : i + self.batch] for i in range(0, len(todo), self.batch)]
+        prompts = [
+            RATE_IMPORTANCE.render(
+                name=name, memories="\n".join(f"{j + 1}. {t}" for j, t in enumerate(chunk))
+            )
+            for chunk in chunks
+        ]
+        answers = self.llm.structured_many(prompts, Ratings) if prompts else []
+        self.calls += len(prompts)
+        for chunk, answer in zip(chunks, answers, strict=True):
+            ok = answer is not None and len(answer.ratings) == len(chunk)
+            if not ok:
+                self.failures += 1
+            for j, text in enumerate(chunk):
+                value = answer.ratings[j] if ok else self.default
+                self.cache[text] = int(min(10, max(1, value)))
+        return [1 if flat else self.cache[t] for t, flat in zip(texts, trivial, strict=True)]

@@ -1,0 +1,150 @@
+"""Reflection: higher-level memories synthesised from many observations (Park et al. 2023, 4.2).
+
+Observations and conversations add their importance to a running sum; when the sum reaches the
+threshold (150 in the paper) the agent asks for the most salient high-level questions about its
+100 most recent records, retrieves memories for each question, and asks for insights that cite
+the ids of their evidence. Cited ids that were not shown for that question are dropped and
+counted. A reflection's depth is 1 + the largest depth among its evidence (observations are 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from simsocial.llm.prompts import Template
+from simsocial.mind.llm_port import LLMPort
+from simsocial.mind.memory import MemoryStream, Record
+from simsocial.mind.retrieval import Weights, retrieve
+
+ASK_QUESTIONS = Template(
+    "mind.reflection_questions",
+    "Memories of {name}:\n{memories}\n\n"
+    "Given only the information above, what are the {n} most salient high-level questions we can "
+    "answer about the subjects in the statements? Reply with the list `questions`.",
+)
+ASK_INSIGHTS = Template(
+    "mind.reflection_insights",
+    "Statements about {name}:\n{memories}\n\n"
+    "What {n} high-level insights can you infer from the above statements? For each insight give "
+    "its `text` and the `evidence`: the bracketed ids of the statements it rests on.",
+)
+PERCEIVED = ("observation", "conversation")
+
+
+class Questions(BaseModel):
+    questions: list[str] = Field(description="high-level questions")
+
+
+class Insight(BaseModel):
+    text: str
+    evidence: list[int] = Field(description="ids of the statements this insight rests on")
+
+
+class Insights(BaseModel):
+    insights: list[Insight]
+
+
+def render_memories(records: list[Record]) -> str:
+    """One `[id] text` line per record: the ids are what insights cite."""
+    return "\n".join(f"[{r.id}] {r.text}" for r in records)
+
+
+@dataclass(slots=True)
+class ReflectionStats:
+    """Counts for the manifest: reflections made, insights stored, evidence ids dropped."""
+
+    reflections: int = 0
+    insights: int = 0
+    dropped_evidence: int = 0
+    failed_calls: int = 0
+
+
+class Reflector:
+    """Tracks importance since the last reflection and reflects when the threshold is reached."""
+
+    def __init__(
+        self,
+        llm: LLMPort,
+        threshold: float = 150.0,
+        recent: int = 100,
+        n_questions: int = 3,
+        n_insights: int = 5,
+        k: int = 10,
+        weights: Weights | None = None,
+    ) -> None:
+        self.llm = llm
+        self.threshold = threshold
+        self.recent = recent
+        self.n_questions = n_questions
+        self.n_insights = n_insights
+        self.k = k
+        self.weights = weights or Weights()
+        self.accumulated = 0.0
+        self.stats = ReflectionStats()
+
+    def note(self, record: Record) -> None:
+        """Count a new record towards the threshold (perceived events only)."""
+        if record.kind in PERCEIVED:
+            self.accumulated += record.importance
+
+    @property
+    def due(self) -> bool:
+        return self.accumulated >= self.threshold
+
+    def reflect(
+        self,
+        stream: MemoryStream,
+        name: str,
+        now: float,
+        rate: Callable[[list[str]], list[int]],
+    ) -> list[int]:
+        """Run one reflection; returns the ids of the stored reflection records."""
+        self.accumulated = 0.0
+        self.stats.reflections += 1
+        recent = stream.recent(self.recent)
+        prompt = ASK_QUESTIONS.render(
+            name=name, memories=render_memories(recent), n=self.n_questions
+        )
+        (questions,) = self.llm.structured_many([prompt], Questions)
+        if questions is None:
+            self.stats.failed_calls += 1
+            return []
+        asked = [q for q in questions.questions if q.strip()][: self.n_questions]
+        if not asked:
+            return []
+        shown: list[list[Record]] = []
+        for vec in self.llm.embed(asked):
+            shown.append(retrieve(stream, np.asarray(vec), now, self.k, self.weights))
+        prompts = [
+            ASK_INSIGHTS.render(name=name, memories=render_memories(rs), n=self.n_insights)
+            for rs in shown
+        ]
+        answers = self.llm.structured_many(prompts, Insights)
+        found: list[tuple[str, list[int]]] = []
+        for records, answer in zip(shown, answers, strict=True):
+            if answer is None:
+                self.stats.failed_calls += 1
+                continue
+            allowed = {r.id for r in records}
+            for insight in answer.insights[: self.n_insights]:
+                if not insight.text.strip():
+                    continue
+                cited = list(dict.fromkeys(insight.evidence))
+                valid = [i for i in cited if i in allowed]
+                self.stats.dropped_evidence += len(cited) - len(valid)
+                found.append((insight.text, valid))
+        if not found:
+            return []
+        texts = [t for t, _ in found]
+        importances = rate(texts)
+        vectors = self.llm.embed(texts)
+        ids = []
+        for (text, valid), imp, vec in zip(found, importances, vectors, strict=True):
+            depth = 1 + max((stream.records[i].depth for i in valid), default=0)
+            ids.append(stream.add(text, "reflection", now, imp, vec, evidence=valid, depth=depth))
+        self.stats.insights += len(ids)
+        return ids

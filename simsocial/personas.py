@@ -1,0 +1,199 @@
+"""Personas: who each LLM-backed agent is, loaded from YAML or CSV or expanded by an LLM.
+
+A persona is plain data (name, description, traits, demographics) and may pin its own model
+string, so one population can mix models. Loaders report bad rows with their file and line.
+`expand` grows a few hand-written seeds into many through structured output, rejecting
+duplicate names, and reports how spread out the traits are.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simsocial.errors import SimsocialError
+from simsocial.llm.prompts import Template
+from simsocial.mind.llm_port import LLMPort
+
+EXPAND = Template(
+    "personas.expand",
+    "Here are example personas for a social simulation:\n{seeds}\n\n"
+    "Write {n} new, different personas as `personas`, each with `name` (a unique full name, not "
+    "one of: {taken}), `description` (one or two sentences), `traits` (3 to 5 single words) and "
+    "`demographics` (age, occupation).",
+)
+
+
+class PersonaError(SimsocialError):
+    """A persona file has a bad row; the message names the file and line."""
+
+
+class Persona(BaseModel):
+    """One agent's identity; `model` pins an LLM for this persona only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    traits: list[str] = Field(default_factory=list)
+    demographics: dict[str, str | int | float] = Field(default_factory=dict)
+    model: str | None = None
+
+    def render(self) -> str:
+        """A short text for prompts."""
+        parts = [f"{self.name}: {self.description}".strip()]
+        if self.traits:
+            parts.append("Traits: " + ", ".join(self.traits) + ".")
+        if self.demographics:
+            parts.append(", ".join(f"{k}: {v}" for k, v in self.demographics.items()) + ".")
+        return " ".join(parts)
+
+
+def _where(path: Path, line: int, err: ValidationError | str) -> PersonaError:
+    if isinstance(err, ValidationError):
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in err.errors()
+        )
+    else:
+        detail = err
+    return PersonaError(f"{path}:{line}: {detail}")
+
+
+def _check_unique(personas: list[tuple[int, Persona]], path: Path) -> list[Persona]:
+    seen: dict[str, int] = {}
+    for line, p in personas:
+        key = p.name.strip().casefold()
+        if key in seen:
+            raise _where(path, line, f"duplicate name {p.name!r} (first on line {seen[key]})")
+        seen[key] = line
+    return [p for _, p in personas]
+
+
+def load_yaml(path: str | Path) -> list[Persona]:
+    """A YAML list of persona mappings (or {personas: [...]})."""
+    import yaml
+
+    path = Path(path)
+    try:
+        root = yaml.compose(path.read_text())
+    except yaml.YAMLError as exc:
+        raise PersonaError(f"{path}: not valid YAML: {exc}") from None
+    if root is not None and isinstance(root, yaml.MappingNode):
+        root = next((v for k, v in root.value if k.value == "personas"), None)
+    if not isinstance(root, yaml.SequenceNode):
+        raise PersonaError(f"{path}: expected a list of personas (or a 'personas:' list)")
+    out = []
+    for node in root.value:
+        line = node.start_mark.line + 1
+        data = yaml.safe_load(yaml.serialize(node))
+        if not isinstance(data, dict):
+            raise _where(path, line, "each persona must be a mapping")
+        try:
+            out.append((line, Persona.model_validate(data)))
+        except ValidationError as exc:
+            raise _where(path, line, exc) from None
+    return _check_unique(out, path)
+
+
+def load_csv(path: str | Path) -> list[Persona]:
+    """CSV with columns name, description, traits (separated by ';'), model; every other
+    column is a demographic (empty cells left out; integers kept as integers)."""
+    path = Path(path)
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "name" not in reader.fieldnames:
+            raise PersonaError(f"{path}:1: the header needs a 'name' column")
+        out = []
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise _where(path, line, "more cells than header columns")
+            data: dict[str, Any] = {"name": (row.pop("name") or "").strip()}
+            data["description"] = (row.pop("description", "") or "").strip()
+            data["traits"] = [t.strip() for t in (row.pop("traits", "") or "").split(";")]
+            data["traits"] = [t for t in data["traits"] if t]
+            data["model"] = (row.pop("model", "") or "").strip() or None
+            data["demographics"] = {
+                k: int(v) if v.strip().lstrip("-").isdigit() else v.strip()
+                for k, v in row.items()
+                if v is not None and v.strip()
+            }
+            try:
+                out.append((line, Persona.model_validate(data)))
+            except ValidationError as exc:
+                raise _where(path, line, exc) from None
+    return _check_unique(out, path)
+
+
+def load(path: str | Path) -> list[Persona]:
+    """By extension: .yaml/.yml or .csv."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return load_yaml(path)
+    if suffix == ".csv":
+        return load_csv(path)
+    raise PersonaError(f"{path}: persona files are .yaml, .yml or .csv")
+
+
+class PersonaBatch(BaseModel):
+    personas: list[Persona]
+
+
+@dataclass(slots=True)
+class ExpansionReport:
+    """How the expansion went: calls, rejected duplicates, and the spread of traits."""
+
+    calls: int = 0
+    failed_calls: int = 0
+    rejected_duplicates: list[str] = field(default_factory=list)
+    trait_counts: dict[str, int] = field(default_factory=dict)
+    personas: int = 0
+
+    @property
+    def distinct_traits(self) -> int:
+        return len(self.trait_counts)
+
+    @property
+    def top_trait_share(self) -> float:
+        """Share of personas carrying the most common trait (1.0 = no spread at all)."""
+        return 0.0 if not self.trait_counts else max(self.trait_counts.values()) / self.personas
+
+
+def expand(
+    seeds: list[Persona], n: int, llm: LLMPort, per_call: int = 5, max_calls: int = 20
+) -> tuple[list[Persona], ExpansionReport]:
+    """`n` new personas in the style of `seeds`, names unique among seeds and new ones."""
+    if not seeds:
+        raise ValueError("expand needs at least one seed persona")
+    report = ExpansionReport()
+    taken = {p.name.strip().casefold() for p in seeds}
+    new: list[Persona] = []
+    shown = "\n".join(p.model_dump_json(exclude_none=True) for p in seeds)
+    while len(new) < n and report.calls < max_calls:
+        want = min(per_call, n - len(new))
+        names = ", ".join([p.name for p in seeds] + [p.name for p in new])
+        prompt = EXPAND.render(seeds=shown, n=want, taken=names)
+        (answer,) = llm.structured_many([prompt], PersonaBatch)
+        report.calls += 1
+        if answer is None:
+            report.failed_calls += 1
+            continue
+        for p in answer.personas:
+            if len(new) == n:
+                break
+            key = p.name.strip().casefold()
+            if not key or key in taken:
+                report.rejected_duplicates.append(p.name)
+                continue
+            taken.add(key)
+            new.append(p)
+    report.trait_counts = dict(
+        Counter(t for p in new for t in {x.strip().casefold() for x in p.traits})
+    )
+    report.personas = len(new)
+    return new, report
