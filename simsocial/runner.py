@@ -149,7 +149,9 @@ def _execute(
     manifest = store.read_manifest()
     gateway = gateway or get_gateway()
     cache_dir = Path(spec.outputs.dir) / ".llm-cache"
-    session = gateway.session(spec.llm, run_id=manifest["run_id"], cache_dir=cache_dir)
+    session = gateway.session(
+        spec.llm, run_id=manifest["run_id"], cache_dir=cache_dir, stream=spec.seed
+    )
     model_cls = KINDS[spec.kind].load("model")
     model: SimModel = model_cls(spec, session, store.log_event)
     start = 0

@@ -115,15 +115,20 @@ class Gateway:
     # -- sessions and plumbing --------------------------------------------------------------------
 
     def session(
-        self, config: LLMConfig | None = None, run_id: str = "", cache_dir: Path | None = None
+        self,
+        config: LLMConfig | None = None,
+        run_id: str = "",
+        cache_dir: Path | None = None,
+        stream: int = 0,
     ) -> Session:
-        """A per-run face of the gateway: its own draw counters, records, stats and budget."""
+        """A per-run face of the gateway: its own draw counters, records, stats and budget.
+        `stream` (the run's seed) separates the random draws of runs with different seeds."""
         from simsocial.llm.session import Session
 
         config = config or LLMConfig()
         if self.auto_size and config.max_concurrency > self.max_concurrency:
             self.set_max_concurrency(config.max_concurrency)
-        return Session(self, config, run_id=run_id, cache_dir=cache_dir)
+        return Session(self, config, run_id=run_id, cache_dir=cache_dir, stream=stream)
 
     def set_max_concurrency(self, n: int) -> None:
         """Raise the number of calls in flight (lowering is not supported while running)."""

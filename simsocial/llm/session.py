@@ -60,8 +60,10 @@ class Session:
         *,
         run_id: str = "",
         cache_dir: Path | None = None,
+        stream: int = 0,
     ):
         self.gateway = gateway
+        self.stream = stream
         self.config = config
         self.run_id = run_id
         self.path = route(config.model, config.api_base)
@@ -106,7 +108,8 @@ class Session:
             return request, base  # deterministic: every draw is the same answer, no counter
         request.draw = self._draws.get(base, 0)
         self._draws[base] = request.draw + 1
-        return request, (base if request.draw == 0 else request.key())
+        request.stream = self.stream
+        return request, (base if request.draw == 0 and not self.stream else request.key())
 
     def ask_complete(
         self,

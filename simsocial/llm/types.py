@@ -41,22 +41,24 @@ class ProviderRequest:
     json_schema: dict[str, Any] | None = None
     # n-th sample of the same request in one run (only meaningful at temperature > 0).
     draw: int = 0
+    # the run's seed, so runs with different seeds sample afresh where answers are random
+    stream: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-    # memo of key() for the draw it was computed at; requests are not mutated after dispatch
-    # except for `draw`, which is assigned once while the ask is prepared
-    _key_memo: tuple[int, str] | None = field(default=None, init=False, compare=False, repr=False)
+    # memo of key() for the (draw, stream) it was computed at; requests are not mutated after
+    # dispatch except for `draw` and `stream`, which are assigned once while the ask is prepared
+    _key_memo: tuple[tuple[int, int], str] | None = field(default=None, init=False, compare=False, repr=False)
 
     def key(self) -> str:
         """Content address: every parameter that can change the answer."""
-        if self._key_memo is not None and self._key_memo[0] == self.draw:
+        if self._key_memo is not None and self._key_memo[0] == (self.draw, self.stream):
             return self._key_memo[1]
         # fields read directly (asdict() deep-copies the messages: 4x slower, same bytes)
         payload = {name: getattr(self, name) for name in _REQUEST_FIELDS}
         if self.temperature == 0 or self.want_logprobs:
-            payload["draw"] = 0  # deterministic answers are shared by every draw
+            payload["draw"] = payload["stream"] = 0  # deterministic: shared by every draw and run
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         key = hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
-        self._key_memo = (self.draw, key)
+        self._key_memo = ((self.draw, self.stream), key)
         return key
 
     def prompt_text(self) -> str:

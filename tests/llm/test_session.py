@@ -285,3 +285,23 @@ def test_embed_returns_unit_rows(make_session) -> None:
     vectors = make_session("scripted/random", embedding_model="hash").embed(["a cat", "a dog"])
     assert vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+
+
+def test_runs_with_other_seeds_sample_afresh_from_a_shared_cache(tmp_path: Path) -> None:
+    """At T > 0 a run with another seed draws new answers; the same seed replays its own."""
+    config = LLMConfig(
+        model="scripted/random", temperature=0.8, logprobs="off", cache=str(tmp_path)
+    )
+    prompts = [f"pick one {i}" for i in range(30)]
+
+    def picks(gw: Gateway, stream: int) -> list[object]:
+        session = gw.session(config, stream=stream)
+        rng = np.random.default_rng(0)  # same shuffles: only the draw stream differs
+        asks = [session.ask_choose(p, ["x", "y", "z"], rng=rng) for p in prompts]
+        return [a.choice for a in session.gather(asks)]
+
+    with Gateway(retry_initial_s=0.001) as gw:
+        first, other = picks(gw, stream=1), picks(gw, stream=2)
+        again = picks(gw, stream=1)
+    assert first == again
+    assert first != other
