@@ -18,6 +18,8 @@ examples:
   simsocial resume runs/opinion_dynamics/<run-id>      continue a killed run where it stopped
   simsocial schema > scenario.schema.json              JSON Schema for editor autocompletion
   simsocial sweep scenarios/sweeps/consensus_beta.yaml  variants x replicates -> sweep.parquet
+  simsocial report runs/sweeps/consensus_vs_beta       effects vs baseline with bootstrap CIs
+  simsocial branch runs/opinion_consensus/<run-id> --at 3 --n 8   fork a run: 8 futures from step 3
 
 models: 'embedded/smollm2-135m' (default, offline), 'scripted/<policy>' (deterministic twin),
 or any litellm model string ('openai/gpt-4o', 'anthropic/...', 'ollama/...', vLLM via llm.api_base).
@@ -60,14 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("report", help="write report.html (and figures) for a run directory")
-    p.add_argument("run_dir")
+    p = sub.add_parser(
+        "report", help="write report.html (and figures) for a run or a sweep directory"
+    )
+    p.add_argument("run_dir", help="a run directory, or a sweep directory (has sweep.parquet)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
 
     p = sub.add_parser(
         "sweep", help="run every variant and replicate of a sweep file; writes sweep.parquet"
     )
     p.add_argument("file", help="sweep YAML file (see simsocial/sweeps.py or README)")
+    p.add_argument(
+        "--backend", choices=["threads", "processes", "ray"],
+        help="threads: concurrent models on one gateway (LLM-bound; default); processes: a "
+        "process pool (CPU-bound scripted runs); ray: Ray tasks (pip install 'simsocial[ray]')",
+    )  # fmt: skip
+    p.add_argument(
+        "--ray-address", help="Ray cluster to join, e.g. ray://head:10001 (default: local Ray)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser(
+        "branch", help="fork a run at a step into K branches (new seeds and/or --set changes)"
+    )
+    p.add_argument("run_dir", help="the parent run directory")
+    p.add_argument(
+        "--at", type=int, required=True, metavar="STEP",
+        help="steps the branches share with the parent (they differ from step STEP on)",
+    )  # fmt: skip
+    p.add_argument("--n", type=int, default=1, metavar="K", help="number of branches (default 1)")
+    overrides(p)
+    p.add_argument(
+        "--keep-seed", action="store_true",
+        help="keep the parent's random state: branches differ only by the --set changes",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("scenarios", help="list scenario kinds and the example files")
@@ -158,9 +186,12 @@ def _print_failure_reasons(run_dir: Path) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from simsocial.analysis.sweep_report import write_sweep_report
     from simsocial.sweeps import sweep
 
-    result = sweep(args.file, progress=not args.quiet)
+    result = sweep(
+        args.file, progress=not args.quiet, backend=args.backend, ray_address=args.ray_address
+    )
     table = result.table
     print(f"sweep directory: {result.sweep_dir}")
     print(
@@ -170,7 +201,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for row in table[table.error.notna()].itertuples():
         print(f"  {row.run} failed: {row.error}")
     print(f"table: {result.sweep_dir / 'sweep.parquet'}")
+    print(f"report: {write_sweep_report(result.sweep_dir)}")
     return 0 if (table.status != "failed").all() else 1
+
+
+def cmd_branch(args: argparse.Namespace) -> int:
+    from simsocial.analysis.report import write_report
+    from simsocial.branching import branch
+    from simsocial.errors import SimsocialError
+
+    if args.n < 1 or args.at < 1:
+        raise SimsocialError("--n and --at must be at least 1")
+    results = branch(
+        args.run_dir, args.at, args.n, args.overrides,
+        keep_seed=args.keep_seed, progress=not args.quiet,
+    )  # fmt: skip
+    for result in results:
+        print(f"{result.status}: {result.run_dir}")
+    print(f"report with the fan of branches: {write_report(Path(args.run_dir))}")
+    return 0 if all(r.status == "completed" for r in results) else 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -190,7 +239,14 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from simsocial.analysis.report import summary_json, write_report
+    from simsocial.analysis.sweep_report import is_sweep_dir, sweep_summary, write_sweep_report
 
+    if is_sweep_dir(args.run_dir):
+        if args.json:
+            print(json.dumps(sweep_summary(args.run_dir), indent=2, default=str))
+        path = write_sweep_report(args.run_dir)
+        print(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
+        return 0
     if args.json:
         print(json.dumps(summary_json(Path(args.run_dir)), indent=2, default=str))
     path = write_report(Path(args.run_dir))
@@ -225,6 +281,7 @@ COMMANDS = {
     "report": cmd_report,
     "scenarios": cmd_scenarios,
     "sweep": cmd_sweep,
+    "branch": cmd_branch,
 }
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ class ChunkedTable:
         self.rows: list[dict[str, Any]] = []
         directory.mkdir(parents=True, exist_ok=True)
         self.parts = len(self.part_files())
+        self.written = 0  # rows in part files since the run began (set again on resume)
 
     def part_files(self) -> list[Path]:
         return sorted(self.directory.glob("*.parquet"))
@@ -77,23 +78,28 @@ class ChunkedTable:
         pq.write_table(table, tmp)
         os.replace(tmp, target)
         self.parts += 1
+        self.written += len(self.rows)
         self.rows.clear()
 
-    def truncate(self, parts: int) -> None:
+    def truncate(self, parts: int, written: int = 0) -> None:
         """Drop part files written after the checkpoint that recorded `parts`."""
         for extra in self.part_files()[parts:]:
             extra.unlink()
         self.parts = parts
+        self.written = written
         self.rows.clear()
 
-    def consolidate(self, target: Path) -> None:
+    def read_all(self) -> pa.Table | None:
+        """Every flushed row, in order (None if nothing was flushed)."""
         files = self.part_files()
         if not files:
-            schema = self.schema or pa.schema([])
-            pq.write_table(schema.empty_table(), target)
-            return
-        tables = [pq.read_table(f) for f in files]
-        merged = pa.concat_tables(tables, promote_options="permissive")
+            return None
+        return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+
+    def consolidate(self, target: Path) -> None:
+        merged = self.read_all()
+        if merged is None:
+            merged = (self.schema or pa.schema([])).empty_table()
         pq.write_table(merged, target)
 
 
@@ -158,15 +164,35 @@ class RunStore:
         for table in self.tables.values():
             table.flush()
 
-    def save_checkpoint(self, state: dict[str, Any]) -> None:
-        """Flush first, then record how many parts belong to this point in the run."""
+    def save_checkpoint(self, state: dict[str, Any], keep: bool = False) -> None:
+        """Flush first, then record how many parts and rows belong to this point in the run.
+
+        With `keep`, a copy stays as checkpoint/step-NNNNNN.pkl (NNNNNN = steps done), a point
+        `simsocial branch` can fork from.
+        """
         self.flush()
-        state = {**state, "parts": {name: t.parts for name, t in self.tables.items()}}
-        target = self.checkpoint_dir / "state.pkl"
-        tmp = target.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, target)
+        state = {
+            **state,
+            "parts": {name: t.parts for name, t in self.tables.items()},
+            "rows": {name: t.written for name, t in self.tables.items()},
+        }
+        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        targets = [self.checkpoint_dir / "state.pkl"]
+        if keep and "next_step" in state:
+            targets.insert(0, self.branch_point(state["next_step"]))
+        for target in targets:
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(blob)
+            os.replace(tmp, target)
+
+    def branch_point(self, steps_done: int) -> Path:
+        return self.checkpoint_dir / f"step-{steps_done:06d}.pkl"
+
+    def branch_points(self) -> list[int]:
+        """Steps-done values a branch can start from."""
+        return sorted(
+            int(p.stem.removeprefix("step-")) for p in self.checkpoint_dir.glob("step-*.pkl")
+        )
 
     def load_checkpoint(self) -> dict[str, Any] | None:
         """The last checkpoint, with the part files written after it discarded."""
@@ -178,7 +204,7 @@ class RunStore:
         with target.open("rb") as fh:
             state = pickle.load(fh)
         for name, table in self.tables.items():
-            table.truncate(state["parts"].get(name, 0))
+            table.truncate(state["parts"].get(name, 0), state.get("rows", {}).get(name, 0))
         return state
 
     def consolidate(self) -> None:

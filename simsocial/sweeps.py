@@ -13,24 +13,32 @@ A sweep file names a scenario and what to vary:
       - {name: baseline}
       - {name: ring, set: {network.generator: watts_strogatz, network.params: {k: 6, p: 0.1}}}
 
+    baseline: {network.generator: complete}   # optional: what effects are measured against
+    metrics: [final_m, consensus_time]        # optional: the metrics the report compares
+
 Replicate r of every variant gets the same seed (common random numbers, so variants are compared
-on equal footing). Runs execute as concurrent models in threads of one process sharing one LLM
-gateway, so the concurrency limit and the cache are global and even a strictly sequential model
-keeps the LLM busy. One failing run does not stop the others; it is listed with its error.
-Running the same sweep again skips finished runs and resumes interrupted ones.
+on equal footing). Backends: `threads` (default) runs the models concurrently in one process
+sharing one LLM gateway, so the concurrency limit and the cache are global and even a strictly
+sequential model keeps the LLM busy; `processes` spreads CPU-bound (scripted) runs over a process
+pool; `ray` sends each run to a Ray cluster (local by default). All three write the same run
+directories and the same sweep.parquet. One failing run does not stop the others; it is listed
+with its error. Running the same sweep again skips finished runs and resumes interrupted ones.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
+import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from simsocial.spec_models import StrictModel
 
@@ -38,6 +46,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FINISHED = {"completed", "budget_exhausted"}
+Backend = Literal["threads", "processes", "ray"]
+Outcome = tuple[str, str | None, dict[str, Any]]
 
 
 class Variant(StrictModel):
@@ -54,8 +64,38 @@ class SweepSpec(StrictModel):
     replicates: PositiveInt = Field(1, description="Runs per combination, each with its own seed.")
     grid: dict[str, list[Any]] = Field(default_factory=dict, description="Values per dotted path.")
     variants: list[Variant] = Field(default_factory=list, description="Named override sets.")
-    max_parallel: PositiveInt = Field(8, description="Runs in flight at once (threads).")
+    max_parallel: PositiveInt = Field(8, description="Runs in flight at once.")
+    backend: Backend = Field(
+        "threads",
+        description=(
+            "threads: concurrent models on one shared gateway (LLM-bound runs); processes: a "
+            "process pool (CPU-bound scripted runs); ray: Ray tasks (`pip install simsocial[ray]`)."
+        ),
+    )
     out: str = Field("runs/sweeps", description="Root directory of sweep directories.")
+    baseline: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "The arm effects are measured against, by parameter values (e.g. {opinion.n: 50} or "
+            "{variant: control}); unnamed parameters keep each arm's own value. Default: first arm."
+        ),
+    )
+    metrics: list[str] | None = Field(
+        None, description="Metrics the sweep report compares (default: every numeric metric)."
+    )
+
+    @model_validator(mode="after")
+    def _baseline_is_an_arm(self) -> SweepSpec:
+        """Catch a baseline the sweep will never run before running anything."""
+        names = {v.name for v in self.variants} or {"base"}
+        for key, value in (self.baseline or {}).items():
+            values = names if key == "variant" else self.grid.get(key)
+            if values is None:
+                known = ", ".join([*self.grid, "variant"])
+                raise ValueError(f"baseline: {key!r} is not varied by the sweep (varied: {known})")
+            if value not in values:
+                raise ValueError(f"baseline: {key}={value!r} is not among the sweep's values")
+        return self
 
 
 @dataclass
@@ -115,14 +155,21 @@ def load_sweep(path: str | Path) -> SweepSpec:
     return load_file(path, SweepSpec)
 
 
-def sweep(path: str | Path, *, progress: bool = False) -> SweepResult:
+def sweep(
+    path: str | Path,
+    *,
+    progress: bool = False,
+    backend: Backend | None = None,
+    ray_address: str | None = None,
+) -> SweepResult:
     """Run (or finish) every run of a sweep file; write and return sweep.parquet."""
     from simsocial.spec import load_scenario
 
     path = Path(path)
     spec = load_sweep(path)
+    backend = backend or spec.backend
     scenario_path = path.parent / spec.scenario
-    sweep_dir = Path(spec.out) / spec.sweep
+    sweep_dir = (Path(spec.out) / spec.sweep).resolve()  # absolute: workers may have another cwd
     sweep_dir.mkdir(parents=True, exist_ok=True)
     runs = plan(spec)
     # validate every combination before running any, so a typo fails fast and located
@@ -133,17 +180,14 @@ def sweep(path: str | Path, *, progress: bool = False) -> SweepResult:
         )
         for run in runs
     }
+    jobs = [(run.name, specs[run.name], sweep_dir / run.name) for run in runs]
     rows: dict[str, dict[str, Any]] = {}
     bar = _Bar(len(runs)) if progress else None
-    with ThreadPoolExecutor(max_workers=spec.max_parallel, thread_name_prefix="sweep") as pool:
-        futures = {
-            pool.submit(_execute, specs[run.name], sweep_dir / run.name): run for run in runs
-        }
-        for future in as_completed(futures):
-            run = futures[future]
-            rows[run.name] = _row(run, sweep_dir / run.name, *future.result())
-            if bar is not None:
-                bar.advance()
+    by_name = {run.name: run for run in runs}
+    for name, outcome in _dispatch(backend, jobs, spec.max_parallel, ray_address):
+        rows[name] = _row(by_name[name], sweep_dir / name, *outcome)
+        if bar is not None:
+            bar.advance()
     if bar is not None:
         bar.stop()
     import pandas as pd
@@ -152,6 +196,73 @@ def sweep(path: str | Path, *, progress: bool = False) -> SweepResult:
     table.to_parquet(sweep_dir / "sweep.parquet", index=False)
     (sweep_dir / "sweep.json").write_text(json.dumps(spec.model_dump(mode="json"), indent=2))
     return SweepResult(sweep_dir=sweep_dir, table=table)
+
+
+Job = tuple[str, Any, Path]
+
+
+def _dispatch(
+    backend: Backend, jobs: list[Job], max_parallel: int, ray_address: str | None
+) -> Iterator[tuple[str, Outcome]]:
+    """(run name, outcome) as runs finish, on the chosen backend."""
+    if backend == "ray":
+        yield from _dispatch_ray(jobs, max_parallel, ray_address)
+        return
+    pool: Executor
+    if backend == "processes":
+        # spawn, not fork: the parent holds threads (gateway loop) that fork would copy mid-state
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=max_parallel, mp_context=context)
+    else:
+        pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="sweep")
+    with pool:
+        futures = {pool.submit(_execute, spec, run_dir): name for name, spec, run_dir in jobs}
+        for future in as_completed(futures):
+            yield futures[future], _outcome(future.result)
+
+
+def _dispatch_ray(
+    jobs: list[Job], max_parallel: int, ray_address: str | None
+) -> Iterator[tuple[str, Outcome]]:
+    from simsocial.errors import SimsocialError
+
+    # keep today's behaviour and silence Ray's notice that the default will change
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    try:
+        import ray
+    except ImportError:
+        raise SimsocialError("--backend ray needs Ray: pip install 'simsocial[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(
+            address=ray_address,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    try:
+        remote = ray.remote(num_cpus=1)(_execute)
+        pending: dict[Any, str] = {}
+        queue = list(jobs)
+        while queue or pending:
+            while queue and len(pending) < max_parallel:
+                name, spec, run_dir = queue.pop(0)
+                pending[remote.remote(spec, run_dir)] = name
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                name = pending.pop(ref)
+                yield name, _outcome(lambda ref=ref: ray.get(ref))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _outcome(get: Callable[[], Outcome]) -> Outcome:
+    """A worker's result; a worker that died (killed process, lost Ray node) is a failed run."""
+    try:
+        return get()
+    except Exception as exc:
+        return "failed", f"worker lost: {type(exc).__name__}: {exc}", {}
 
 
 def _execute(spec: Any, run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:

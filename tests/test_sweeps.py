@@ -25,6 +25,7 @@ opinion: {experiment: dynamics}
 
 
 def write_sweep(tmp_path: Path, body: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "tiny.yaml").write_text(SCENARIO)
     path = tmp_path / "sweep.yaml"
     path.write_text(f"sweep: s\nscenario: tiny.yaml\nout: {tmp_path / 'out'}\n{body}")
@@ -150,3 +151,43 @@ def test_kill_9_mid_sweep_then_rerun_completes_without_redoing_runs(tmp_path):
     expected = simsocial.sweep(clean).table
     columns = [c for c in expected.columns if c != "run_dir"]
     pd.testing.assert_frame_equal(resumed[columns], expected[columns])
+
+
+@pytest.mark.parametrize("backend", ["processes", "ray"])
+def test_other_backends_give_the_same_table_as_threads(tmp_path, backend):
+    """Same root seed: the process pool and local Ray write the same metrics as threads."""
+    if backend == "ray":
+        pytest.importorskip("ray")
+    body = "seed: 4\nreplicates: 2\ngrid:\n  network.n: [10, 16]\nmax_parallel: 2\n"
+    threads = simsocial.sweep(write_sweep(tmp_path / "t", body)).table
+    other = simsocial.sweep(write_sweep(tmp_path / "o", body), backend=backend).table
+    metrics = [c for c in threads.columns if c.startswith(("metric.", "param.")) or c == "seed"]
+    assert set(other.status) == {"completed"}
+    pd.testing.assert_frame_equal(other[metrics], threads[metrics])
+
+
+def test_sweep_command_reports_effects_against_the_baseline(tmp_path, capsys):
+    """`simsocial sweep` then `simsocial report SWEEP_DIR --json`: arms, effects, CIs, HTML."""
+    from simsocial.cli import main
+
+    body = (
+        "replicates: 3\ngrid:\n  llm.model: ['scripted/majority?beta=8', 'scripted/random']\n"
+        "baseline: {llm.model: 'scripted/majority?beta=8'}\nmetrics: [updates]\n"
+    )
+    path = write_sweep(tmp_path, body)
+    assert main(["sweep", str(path), "--quiet"]) == 0
+    sweep_dir = tmp_path / "out" / "s"
+    html = (sweep_dir / "report.html").read_text()
+    assert "effect" in html and "bootstrap" in html and "data:image/png;base64" in html
+    capsys.readouterr()
+    assert main(["report", str(sweep_dir), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    (effect,) = summary["metrics"]["updates"]["effects"]
+    assert effect["arm"] == "llm.model=scripted/random" and effect["n_pairs"] == 3
+    assert effect["ci_low"] <= effect["effect"] <= effect["ci_high"]
+
+
+def test_a_baseline_outside_the_grid_is_a_located_error(tmp_path):
+    path = write_sweep(tmp_path, "grid:\n  network.n: [10, 20]\nbaseline: {network.n: 30}\n")
+    with pytest.raises(SpecError, match=r"network.n=30 is not among the sweep's values"):
+        simsocial.sweep(path)

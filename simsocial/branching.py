@@ -1,0 +1,165 @@
+"""The multiverse: fork a run at a step into branches that share its past and explore its future.
+
+A branch starts from the checkpoint the parent kept after STEP steps (outputs.keep_checkpoints):
+its run directory begins with exactly the parent's rows up to that point, and its model, session
+and RNG state are the parent's there. What differs after STEP is what the branch asks for: a new
+seed (each branch its own, derived from the parent's seed and STEP, so the model RNG and the LLM
+draws at temperature > 0 sample afresh) and/or overrides such as a changed temperature, prompt or
+an intervention. With `keep_seed` and no overrides a branch replays the parent exactly.
+
+Branches live in `<parent>/branches/at<STEP>-<i>/`, each a complete run directory whose manifest
+names its parent; `simsocial.analysis.tree` reads a parent and its branches as one tree.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simsocial.errors import RunError
+from simsocial.store import TABLES, RunStore, utc_now
+
+if TYPE_CHECKING:
+    from simsocial.llm import Gateway
+    from simsocial.runner import Result
+
+
+def branch(
+    run_dir: str | Path,
+    at: int,
+    n: int = 1,
+    overrides: list[str] | dict[str, Any] | None = None,
+    *,
+    keep_seed: bool = False,
+    gateway: Gateway | None = None,
+    progress: bool = False,
+) -> list[Result]:
+    """Fork `run_dir` after `at` steps into `n` branches and run each to its end."""
+    from simsocial.runner import execute_in, new_run_id, package_versions
+    from simsocial.spec import dump_spec, load_scenario
+
+    parent = Path(run_dir).resolve()
+    manifest = _parent_manifest(parent)
+    state = _branch_point(parent, at)
+    spec = load_scenario(parent / "spec.yaml", overrides)
+    prefix = {name: _prefix(parent, name, state["rows"][name]) for name in TABLES}
+    home = parent / "branches"
+    first = len(list(home.glob(f"at{at}-*"))) if home.exists() else 0
+    seeds = branch_seeds(int(manifest["seed"]), at, first + n)[first:]
+    results = []
+    for index, seed in enumerate(seeds, start=first):
+        store = RunStore(home / f"at{at}-{index:02d}")
+        (store.run_dir / "spec.yaml").write_text(dump_spec(spec))
+        branch_seed = int(manifest["seed"]) if keep_seed else seed
+        store.write_manifest(
+            {
+                "run_id": f"{new_run_id(spec)}-b{at}-{index}",
+                "scenario": spec.name,
+                "kind": spec.kind,
+                "seed": spec.seed,
+                "status": "running",
+                "started_at": utc_now(),
+                "ended_at": None,
+                "model": spec.llm.model,
+                "temperature": spec.llm.temperature,
+                "steps_done": at,
+                "versions": package_versions(),
+                "spec": spec.model_dump(mode="json"),
+                "parent": str(parent),
+                "branch": {
+                    "parent": str(parent),
+                    "parent_run_id": manifest.get("run_id"),
+                    "at": at,
+                    "index": index,
+                    "seed": branch_seed,
+                    "keep_seed": keep_seed,
+                    "overrides": overrides
+                    if isinstance(overrides, dict)
+                    else list(overrides or []),
+                },
+            }
+        )
+        for name, table in prefix.items():
+            _write_prefix(store, name, table)
+        forked = {k: v for k, v in state.items() if k not in ("parts", "rows")}
+        if not keep_seed:
+            forked["model"] = {**forked["model"], **_fresh_rng(branch_seed)}
+        store.save_checkpoint(forked, keep=spec.outputs.keep_checkpoints)
+        results.append(execute_in(spec, store, gateway=gateway, progress=progress, resuming=True))
+    return results
+
+
+def branch_seeds(parent_seed: int, at: int, count: int) -> list[int]:
+    """Seeds of the first `count` branches at `at`: reproducible, and extendable later."""
+    children = np.random.SeedSequence([parent_seed, at]).spawn(count)
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+def _parent_manifest(parent: Path) -> dict[str, Any]:
+    path = parent / "manifest.json"
+    if not path.exists() or not (parent / "spec.yaml").exists():
+        raise RunError(f"{parent} is not a run directory (no manifest.json and spec.yaml)")
+    return json.loads(path.read_text())
+
+
+def _branch_point(parent: Path, at: int) -> dict[str, Any]:
+    path = parent / "checkpoint" / f"step-{at:06d}.pkl"
+    if not path.exists():
+        kept = sorted(
+            int(p.stem.removeprefix("step-")) for p in (parent / "checkpoint").glob("step-*.pkl")
+        )
+        where = (
+            f"it kept checkpoints after steps {_ranges(kept)}"
+            if kept
+            else "it kept no checkpoints (outputs.keep_checkpoints: false)"
+        )
+        raise RunError(f"cannot branch {parent} at step {at}: {where}")
+    with path.open("rb") as fh:
+        state = pickle.load(fh)
+    if "rows" not in state:
+        raise RunError(f"{path} predates branching support; rerun the parent to branch it")
+    return state
+
+
+def _prefix(parent: Path, name: str, rows: int) -> pa.Table | None:
+    """The first `rows` rows the parent wrote to table `name` (from its consolidated file, or
+    from its part files while it is unfinished)."""
+    if rows == 0:
+        return None
+    consolidated = parent / f"{name}.parquet"
+    if consolidated.exists():
+        table = pq.read_table(consolidated)
+    else:
+        files = sorted((parent / "parts" / name).glob("*.parquet"))
+        table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+    return table.slice(0, rows)
+
+
+def _write_prefix(store: RunStore, name: str, table: pa.Table | None) -> None:
+    chunked = store.tables[name]
+    if table is None:
+        return
+    pq.write_table(table, chunked.directory / f"{chunked.parts:06d}.parquet")
+    chunked.parts += 1
+    chunked.written += table.num_rows
+
+
+def _fresh_rng(seed: int) -> dict[str, Any]:
+    """Model RNG states (numpy Generator and stdlib random) seeded anew for a branch."""
+    return {
+        "rng": np.random.default_rng(seed).bit_generator.state,
+        "random": random.Random(seed).getstate(),
+    }
+
+
+def _ranges(values: list[int]) -> str:
+    if len(values) <= 6:
+        return ", ".join(map(str, values))
+    return f"{values[0]}, {values[1]}, ..., {values[-1]}"
