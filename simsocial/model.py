@@ -34,6 +34,9 @@ class SimModel(mesa.Model):
         self.done = False
         self.graph: nx.Graph | None = None
         self._log_event = log_event
+        from simsocial.interventions import Schedule
+
+        self.interventions = Schedule(spec.interventions)
 
     def log(self, kind: str, payload: dict[str, Any], agent_id: int = -1) -> None:
         """Record an action in events.parquet."""
@@ -98,15 +101,53 @@ class SimModel(mesa.Model):
 
     def capture(self) -> dict[str, Any]:
         return {
+            "interventions": self.interventions.get_state(),
             "scenario": self.get_state(),
             "rng": self.rng.bit_generator.state,
             "random": self.random.getstate(),
         }
 
     def restore(self, captured: dict[str, Any]) -> None:
+        # replay fired interventions first (added agents, cut links), then overwrite the state
+        self.interventions.replay(self, captured.get("interventions", []))
         self.set_state(captured["scenario"])
         self.rng.bit_generator.state = captured["rng"]
         self.random.setstate(captured["random"])
+
+    # --- hooks for interventions (simsocial.interventions); a kind needing one the model
+    # --- does not override is refused before the first step
+
+    def intervention_agents(self) -> dict[int, Any]:
+        """The agents selectors choose from, by id."""
+        return {int(agent.unique_id): agent for agent in self.agents}
+
+    def agents_changed(self, ids: list[int]) -> None:
+        """Agents were set, added or removed: recompute derived counts, check values."""
+
+    def params_changed(self, path: str) -> None:
+        """`set_param` changed the spec at `path` (already written into `self.spec`)."""
+
+    def add_agent(self, state: dict[str, Any], neighbours: list[int]) -> int:
+        """Create an agent with `state`, linked to `neighbours`; return its id."""
+        raise NotImplementedError
+
+    def remove_agent(self, agent_id: int) -> None:
+        raise NotImplementedError
+
+    def remove_edges(self, edges: list[tuple[int, int]]) -> None:
+        if self.graph is None:
+            raise NotImplementedError
+        self.graph.remove_edges_from(edges)
+
+    def deliver(self, ids: list[int], message: str) -> None:
+        """A broadcast reaches these agents; what it means is the scenario's."""
+        raise NotImplementedError
+
+    def supports(self, hook: str) -> bool:
+        """Whether this model overrides an intervention hook (remove_edges: has a network)."""
+        if hook == "remove_edges" and type(self).remove_edges is SimModel.remove_edges:
+            return self.graph is not None
+        return getattr(type(self), hook) is not getattr(SimModel, hook)
 
     # --- hooks for the runner ---------------------------------------------------------------
 

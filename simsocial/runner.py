@@ -143,6 +143,7 @@ def _execute(
     resuming: bool = False,
 ) -> Result:
     from simsocial.collect import collect_step
+    from simsocial.interventions import apply_due
     from simsocial.llm import get_gateway
     from simsocial.scenarios import KINDS
 
@@ -173,6 +174,7 @@ def _execute(
             if model.done:
                 break
             model.step_index = step
+            apply_due(model)  # interventions fire before the step's agents act
             model.step()
             model_rows, agent_rows = collect_step(model)
             store.add_rows("model", model_rows)

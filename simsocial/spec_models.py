@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
 
 from simsocial.llm.config import LLMConfig
 
@@ -94,6 +94,39 @@ class OutputsSpec(StrictModel):
     report: bool = Field(True, description="Write report.html when the run ends.")
 
 
+class InterventionSpec(BaseModel):
+    """A what-if event: `at` a step or `when` a condition holds, `do` a kind with its own keys.
+
+    The keys beyond at/when/repeat/do belong to the kind and are checked by its registered
+    parameters model (see simsocial.interventions).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    at: NonNegativeInt | None = Field(
+        None, description="Fire once at this step, before the step's agents act."
+    )
+    when: str | None = Field(
+        None,
+        description=(
+            "Fire the first time this condition over the model's metrics holds, checked before "
+            "each step (e.g. `m > 0.5`, `abs(m) >= 0.9 and step > 10`)."
+        ),
+    )
+    repeat: bool = Field(False, description="`when` only: fire at every step the condition holds.")
+    do: str = Field(..., description="Intervention kind (see `simsocial.interventions.KINDS`).")
+
+    @model_validator(mode="after")
+    def _known_kind_and_keys(self) -> InterventionSpec:
+        """A registered kind, a safe condition, and keys the kind accepts."""
+        from simsocial.interventions import check_intervention
+
+        problems = check_intervention(self)
+        if problems:
+            raise LocatedValueError(problems)
+        return self
+
+
 class ScenarioSpec(StrictModel):
     """Keys common to every scenario file."""
 
@@ -121,3 +154,18 @@ class ScenarioSpec(StrictModel):
     )
     network: NetworkSpec | None = Field(None, description="Who sees whom.")
     outputs: OutputsSpec = Field(default_factory=OutputsSpec, description="Run directory settings.")
+    interventions: list[InterventionSpec] = Field(
+        default_factory=list,
+        description="What-if events applied at a step or on a condition (README: Interventions).",
+    )
+
+    @model_validator(mode="after")
+    def _interventions_fit_spec(self) -> ScenarioSpec:
+        """`set_param` paths and values must be valid for this scenario kind."""
+        if self.interventions:
+            from simsocial.interventions import check_against_spec
+
+            problems = check_against_spec(self)
+            if problems:
+                raise LocatedValueError(problems)
+        return self

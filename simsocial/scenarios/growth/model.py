@@ -220,6 +220,13 @@ class GrowthModel(SimModel):
             )
         }
 
+    def remove_edges(self, edges: list[tuple[int, int]]) -> None:
+        """Intervention hook: cut links and keep the follower counts shown in prompts true."""
+        self.graph.remove_edges_from(edges)
+        for u, v in edges:
+            self.degrees[u] -= 1
+            self.degrees[v] -= 1
+
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         state.update(

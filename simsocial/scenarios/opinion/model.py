@@ -19,12 +19,15 @@ from typing import Any
 import numpy as np
 
 from simsocial.agents import LLMAgent
+from simsocial.interventions import InterventionError
 from simsocial.llm import Ask, Session
 from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network
 from simsocial.scenarios.opinion.spec import OpinionSpec
 
 LETTERS = string.ascii_lowercase
+# A `broadcast` intervention's message, shown once at the top of the receiver's next prompt.
+NEWS_NOTE = "You have just read this news: {message}\n\n"
 
 
 @lru_cache(maxsize=4)
@@ -68,11 +71,17 @@ class OpinionAgent(LLMAgent):
     def __init__(self, model: OpinionModel, opinion: str = "A"):
         super().__init__(model)
         self.opinion = opinion
+        self.zealot = False  # committed: never changes opinion, and is never asked
+        self.note: str | None = None  # a broadcast message for the next prompt
         self.shown: dict[str, Any] = {}
 
-    def ask(self) -> Ask:
+    def ask(self) -> Ask | None:
+        if self.zealot:
+            return None
         friends, self.shown = self.model.friends_of(self)
         prompt = self.model.params.template.format(friends=friends)
+        if self.note is not None:
+            prompt, self.note = NEWS_NOTE.format(message=self.note) + prompt, None
         return self.model.session.ask_choose(
             prompt,
             [self.shown["label_a"], self.shown["label_b"]],
@@ -136,10 +145,14 @@ class OpinionModel(SimModel):
             "n_b": lambda m: m.count("B"),
             "updates": "updates",
             "consensus": lambda m: m.consensus_at is not None,
+            "zealots": lambda m: sum(1 for a in m.by_id.values() if a.zealot),
         }, {"opinion": "opinion"}
 
     def prompt_templates(self) -> dict[str, str]:
-        return {"opinion.template": hashlib.sha256(self.params.template.encode()).hexdigest()[:12]}
+        return {
+            name: hashlib.sha256(text.encode()).hexdigest()[:12]
+            for name, text in (("opinion.template", self.params.template), ("news", NEWS_NOTE))
+        }
 
     # --- what an agent sees -------------------------------------------------------------
 
@@ -245,6 +258,45 @@ class OpinionModel(SimModel):
             return self.current_m
         return (2 * self.n_a - len(self.by_id)) / len(self.by_id)
 
+    # --- intervention hooks (dynamics only: adoption respondents have no network) ---------
+
+    def _dynamics(self, what: str) -> None:
+        if self.adoption:
+            raise InterventionError(f"{what} needs opinion.experiment: dynamics")
+
+    def intervention_agents(self) -> dict[int, Any]:
+        return super().intervention_agents() if self.adoption else dict(self.by_id)
+
+    def agents_changed(self, ids: list[int]) -> None:
+        bad = sorted({str(a.opinion) for a in self.agents if a.opinion not in ("A", "B")})
+        if bad:
+            raise InterventionError(f"opinion must be 'A' or 'B', got {bad}")
+        if not self.adoption:
+            self.n_a = sum(1 for a in self.by_id.values() if a.opinion == "A")
+
+    def add_agent(self, state: dict[str, Any], neighbours: list[int]) -> int:
+        self._dynamics("add_agents")
+        agent = OpinionAgent(self, str(state.get("opinion", "A")))
+        for key, value in state.items():
+            if not hasattr(agent, key):
+                agent.remove()
+                raise InterventionError(f"opinion agents have no attribute '{key}'")
+            setattr(agent, key, value)
+        self.by_id[agent.unique_id] = agent
+        self.graph.add_node(agent.unique_id)
+        self.graph.add_edges_from((agent.unique_id, j) for j in neighbours)
+        return int(agent.unique_id)
+
+    def remove_agent(self, agent_id: int) -> None:
+        self._dynamics("remove_agents")
+        self.graph.remove_node(agent_id)
+        self.by_id.pop(agent_id).remove()
+
+    def deliver(self, ids: list[int], message: str) -> None:
+        agents = self.intervention_agents()
+        for i in ids:
+            agents[i].note = message
+
     # --- checkpoint state -------------------------------------------------------------------
 
     def get_state(self) -> dict[str, Any]:
@@ -252,6 +304,8 @@ class OpinionModel(SimModel):
         state.update(updates=self.updates, consensus_at=self.consensus_at)
         if not self.adoption:
             state["opinions"] = {i: a.opinion for i, a in self.by_id.items()}
+            state["zealots"] = [i for i, a in self.by_id.items() if a.zealot]
+            state["notes"] = {i: a.note for i, a in self.by_id.items() if a.note is not None}
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -260,6 +314,9 @@ class OpinionModel(SimModel):
         self.consensus_at = state["consensus_at"]
         for i, opinion in state.get("opinions", {}).items():
             self.by_id[i].opinion = opinion
+        zealots, notes = set(state.get("zealots", [])), state.get("notes", {})
+        for i, agent in getattr(self, "by_id", {}).items():
+            agent.zealot, agent.note = i in zealots, notes.get(i)
         if not self.adoption:
             self.n_a = sum(1 for a in self.by_id.values() if a.opinion == "A")
 

@@ -1,0 +1,136 @@
+"""Conditions such as `abs(m) >= 0.9 and step > 10`: parsed once, evaluated safely each step.
+
+A condition is a Python expression checked against a whitelist of AST nodes (names, numbers,
+comparisons, and/or/not, arithmetic, abs/min/max), never passed to `eval`. Names are the model's
+metrics (its DataCollector reporters and summary values) plus `step`.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {"abs": abs, "min": min, "max": max}
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+}
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
+
+
+class ConditionError(ValueError):
+    """A condition that is not a safe expression over metrics; the message says why."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition; `names` are the metrics it reads."""
+
+    text: str
+    tree: ast.Expression
+    names: frozenset[str]
+
+    def holds(self, metrics: Mapping[str, Any]) -> bool:
+        """True when the condition holds for these metric values (a missing value: False)."""
+        try:
+            return bool(_eval(self.tree.body, metrics))
+        except (ArithmeticError, TypeError, _Missing):
+            return False
+
+
+class _Missing(Exception):
+    """A metric without a value at this step (e.g. None before the first update)."""
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse and check a condition; ConditionError says what is not allowed, and where."""
+    if not text.strip():
+        raise ConditionError("is empty; write a condition such as `m > 0.5`")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConditionError(
+            f"is not a valid expression ({exc.msg} at column {exc.offset}): {text!r}"
+        ) from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        _check(node, names)
+    return Condition(text, tree, frozenset(names))
+
+
+def _check(node: ast.AST, names: set[str]) -> None:
+    allowed = (
+        ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.BinOp, ast.Compare,
+        ast.Load, *_BINARY, *_COMPARE, *_UNARY,
+    )  # fmt: skip
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool | int | float):
+            return
+        raise ConditionError(f"only numbers and true/false are allowed, got {node.value!r}")
+    if isinstance(node, ast.Name):
+        if node.id not in FUNCTIONS:
+            names.add(node.id)
+        return
+    if isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id not in FUNCTIONS or node.keywords:
+            shown = ast.unparse(func)
+            raise ConditionError(f"calls {shown}(); only abs(), min() and max() are allowed")
+        if not node.args:
+            raise ConditionError(f"{func.id}() needs an argument")
+        return
+    if not isinstance(node, allowed):
+        raise ConditionError(
+            f"'{ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__}' is "
+            "not allowed; use metric names, numbers, comparisons, and/or/not, + - * / and "
+            "abs/min/max"
+        )
+
+
+def _eval(node: ast.expr, metrics: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        value = metrics.get(node.id)
+        if value is None:
+            raise _Missing(node.id)
+        return value
+    if isinstance(node, ast.BoolOp):
+        values = (_eval(v, metrics) for v in node.values)
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY[type(node.op)](_eval(node.operand, metrics))
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_eval(node.left, metrics), _eval(node.right, metrics))
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, metrics)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = _eval(right_node, metrics)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        return FUNCTIONS[node.func.id](*(_eval(a, metrics) for a in node.args))
+    raise ConditionError(f"cannot evaluate {ast.unparse(node)}")

@@ -1,0 +1,194 @@
+"""The registry of intervention kinds, selectors, and the load-time checks of a spec's list.
+
+Only pydantic is imported here: `simsocial validate` checks interventions without mesa. A kind is
+a parameters model (the keys it accepts beside at/when/repeat/do) and an apply function:
+
+    class PauseParams(StrictModel):
+        steps: PositiveInt
+
+    @intervention("pause", PauseParams)
+    def pause(act: Act) -> dict[str, Any]:
+        act.model.paused = act.params.steps
+        return {"steps": act.params.steps}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, NonNegativeInt, ValidationError, model_validator
+
+from simsocial.errors import SimsocialError
+from simsocial.interventions.conditions import ConditionError, parse_condition
+from simsocial.spec_models import LocatedValueError, StrictModel
+
+if TYPE_CHECKING:
+    from simsocial.model import SimModel
+    from simsocial.spec_models import InterventionSpec, ScenarioSpec
+
+Where = tuple[str | int, ...]
+
+
+class InterventionError(SimsocialError):
+    """An intervention that cannot be applied to this model (unknown ids, unsupported kind)."""
+
+
+class Selector(StrictModel):
+    """Which agents: `ids` and/or a `trait` filter, then at most one of fraction/random/top_degree.
+
+    Without any key, every agent is selected. Random picks use the model's seeded RNG.
+    """
+
+    ids: list[int] | None = Field(None, description="These agent ids.")
+    trait: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Agents whose attribute (or persona field) equals the value, or is in it when the "
+            "value is a list; e.g. {opinion: A}."
+        ),
+    )
+    fraction: float | None = Field(
+        None, ge=0.0, le=1.0, description="This share of the candidates, drawn at random."
+    )
+    random: NonNegativeInt | None = Field(None, description="This many candidates, at random.")
+    top_degree: NonNegativeInt | None = Field(
+        None, description="The k candidates with the most network neighbours (ties: lowest id)."
+    )
+
+    @model_validator(mode="after")
+    def _one_pick(self) -> Selector:
+        picks = [k for k in ("fraction", "random", "top_degree") if getattr(self, k) is not None]
+        if len(picks) > 1:
+            raise LocatedValueError(
+                [((picks[1],), f"choose one of fraction, random, top_degree, not {picks}")]
+            )
+        return self
+
+
+@dataclass
+class Act:
+    """One application of a kind: the model, its parameters, and the recorded payload on replay.
+
+    On resume, fired interventions are re-applied to the fresh model with `replay` set to the
+    payload they returned, so a kind must take its random choices from there when replaying.
+    """
+
+    model: SimModel
+    params: Any
+    index: int
+    replay: dict[str, Any] | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def select(self, selector: Selector | None = None) -> list[int]:
+        """Ids chosen by the selector now, or the ids recorded when this application first ran."""
+        if self.replay is not None:
+            return list(self.replay["ids"])
+        from simsocial.interventions.select import select
+
+        return select(self.model, selector or Selector())
+
+
+@dataclass(frozen=True)
+class InterventionKind:
+    """A registered kind: its parameters model, apply function and the model hook it needs."""
+
+    name: str
+    params: type[BaseModel]
+    apply: Callable[[Act], dict[str, Any]]
+    needs: str | None = None
+    summary: str = ""
+
+
+KINDS: dict[str, InterventionKind] = {}
+
+# changing these mid-run would not take effect, or would change what the run is
+FROZEN_PATHS = ("name", "kind", "seed", "steps", "network", "outputs", "interventions")
+
+
+def intervention(
+    name: str, params: type[BaseModel], *, needs: str | None = None
+) -> Callable[[Callable[[Act], dict[str, Any]]], Callable[[Act], dict[str, Any]]]:
+    """Register `apply` as intervention kind `name`; `needs` names a SimModel hook it calls."""
+
+    def register(apply: Callable[[Act], dict[str, Any]]) -> Callable[[Act], dict[str, Any]]:
+        summary = (apply.__doc__ or "").strip().splitlines()[0] if apply.__doc__ else ""
+        KINDS[name] = InterventionKind(name, params, apply, needs, summary)
+        return apply
+
+    return register
+
+
+def parse_params(spec: InterventionSpec) -> BaseModel:
+    """The kind's parameters from the spec's extra keys (already checked at load time)."""
+    return KINDS[spec.do].params.model_validate(spec.model_extra or {})
+
+
+def check_intervention(spec: InterventionSpec) -> list[tuple[Where, str]]:
+    """Problems of one list entry, each with the key it concerns."""
+    from simsocial.spec_errors import Problem, did_you_mean, translate
+
+    problems: list[tuple[Where, str]] = []
+    if (spec.at is None) == (spec.when is None):
+        problems.append(((), "needs exactly one of `at: STEP` or `when: CONDITION`"))
+    if spec.repeat and spec.when is None:
+        problems.append((("repeat",), "only applies with `when:`"))
+    if spec.when is not None:
+        try:
+            parse_condition(spec.when)
+        except ConditionError as exc:
+            problems.append((("when",), str(exc)))
+    kind = KINDS.get(spec.do)
+    if kind is None:
+        hint = did_you_mean(spec.do, KINDS)
+        problems.append((("do",), f"unknown intervention kind '{spec.do}'{hint}"))
+        return problems
+    try:
+        kind.params.model_validate(spec.model_extra or {})
+    except ValidationError as exc:
+
+        def place(path: tuple[str, ...], message: str) -> Problem:
+            return Problem(None, None, ".".join(path), message)
+
+        for problem in translate(exc, kind.params, place):
+            where = tuple(problem.path.split(".")) if problem.path else ()
+            message = problem.message
+            if "unknown key" in message:
+                message = f"{message} for `do: {spec.do}`"
+            problems.append((where, message))
+    return problems
+
+
+def check_against_spec(spec: ScenarioSpec) -> list[tuple[Where, str]]:
+    """`set_param` entries must name a changeable path whose new value validates."""
+    from simsocial.spec import apply_overrides
+    from simsocial.spec_errors import Problem, SpecError, translate
+
+    problems: list[tuple[Where, str]] = []
+    base = spec.model_dump(mode="json", exclude={"interventions"})
+    for i, item in enumerate(spec.interventions):
+        if item.do != "set_param":
+            continue
+        params = parse_params(item)
+        path: str = params.path  # type: ignore[attr-defined]
+        where: Where = ("interventions", i)
+        if path.split(".")[0] in FROZEN_PATHS:
+            message = f"'{path}' cannot change mid-run (fixed: {', '.join(FROZEN_PATHS)})"
+            problems.append(((*where, "path"), message))
+            continue
+        try:
+            type(spec).model_validate(apply_overrides(base, {path: params.value}))  # type: ignore[attr-defined]
+        except (ValidationError, SpecError) as exc:
+
+            def place(at: tuple[str, ...], message: str) -> Problem:
+                return Problem(None, None, ".".join(at), message)
+
+            found = (
+                translate(exc, type(spec), place)
+                if isinstance(exc, ValidationError)
+                else exc.problems
+            )
+            for problem in found:
+                problems.append(((*where, "value"), f"{problem.path}: {problem.message}"))
+    return problems

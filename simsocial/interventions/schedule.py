@@ -1,0 +1,132 @@
+"""When interventions fire: `at` a step or `when` a condition holds, checked before each step.
+
+The schedule lives on the model (`model.interventions`). The runner calls `apply_due(model)` after
+setting `model.step_index` and before `model.step()`, so an intervention `at: t` changes what the
+agents of step t see, and a `when:` condition reads the metrics as they stood after step t - 1.
+What fired is part of the checkpoint: on resume the fresh model replays those applications from
+their logged payloads (same ids, same links) before its saved state is restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simsocial.interventions.conditions import Condition, parse_condition
+from simsocial.interventions.registry import (
+    KINDS,
+    Act,
+    InterventionError,
+    InterventionKind,
+    parse_params,
+)
+from simsocial.spec_errors import did_you_mean
+
+if TYPE_CHECKING:
+    from simsocial.model import SimModel
+    from simsocial.spec_models import InterventionSpec
+
+
+@dataclass
+class _Entry:
+    index: int
+    spec: InterventionSpec
+    kind: InterventionKind
+    params: Any
+    condition: Condition | None
+
+
+class Schedule:
+    """The scenario's interventions and which of them have fired."""
+
+    def __init__(self, items: list[InterventionSpec]):
+        self.entries = [
+            _Entry(
+                i,
+                item,
+                KINDS[item.do],
+                parse_params(item),
+                parse_condition(item.when) if item.when is not None else None,
+            )
+            for i, item in enumerate(items)
+        ]
+        self.fired: list[dict[str, Any]] = []
+        self._checked = False
+
+    def check(self, model: SimModel) -> None:
+        """Kinds the model supports and metrics it has: a one-line error before any step."""
+        names = set(metrics(model))
+        for entry in self.entries:
+            where = f"interventions.{entry.index}"
+            hook = entry.kind.needs
+            if hook is not None and not model.supports(hook):
+                raise InterventionError(
+                    f"{where}.do: scenario kind '{model.spec.kind}' does not support "
+                    f"'{entry.kind.name}'"
+                )
+            unknown = sorted(entry.condition.names - names) if entry.condition else []
+            if unknown:
+                hint = did_you_mean(unknown[0], sorted(names))
+                raise InterventionError(
+                    f"{where}.when: unknown metric '{unknown[0]}'{hint}; metrics: "
+                    f"{', '.join(sorted(names))}"
+                )
+        self._checked = True
+
+    def apply_due(self, model: SimModel) -> list[dict[str, Any]]:
+        """Apply every intervention due at `model.step_index`; log and return their payloads."""
+        if not self.entries:
+            return []
+        if not self._checked:
+            self.check(model)
+        step = model.step_index
+        fired_once = {f["index"] for f in self.fired}
+        values: dict[str, Any] | None = None
+        applied = []
+        for entry in self.entries:
+            if entry.condition is None:
+                due = entry.spec.at == step and entry.index not in fired_once
+            else:
+                if entry.index in fired_once and not entry.spec.repeat:
+                    continue
+                values = values if values is not None else metrics(model)
+                due = entry.condition.holds(values)
+            if not due:
+                continue
+            try:
+                payload = entry.kind.apply(Act(model, entry.params, entry.index))
+            except InterventionError as exc:
+                where = f"interventions.{entry.index} ({entry.kind.name}, step {step})"
+                raise InterventionError(f"{where}: {exc}") from None
+            record = {"index": entry.index, "do": entry.kind.name, "step": step, **payload}
+            self.fired.append(record)
+            model.log("intervention", record)
+            applied.append(record)
+        return applied
+
+    def get_state(self) -> list[dict[str, Any]]:
+        return [dict(f) for f in self.fired]
+
+    def replay(self, model: SimModel, fired: list[dict[str, Any]]) -> None:
+        """Re-apply what fired before a checkpoint, from the logged payloads, without logging."""
+        for record in fired:
+            entry = self.entries[record["index"]]
+            entry.kind.apply(Act(model, entry.params, entry.index, replay=record))
+        self.fired = [dict(f) for f in fired]
+
+
+def metrics(model: SimModel) -> dict[str, Any]:
+    """What conditions can read: model reporters, summary values, and `step`."""
+    model_reporters, _ = model.reporters()
+    values: dict[str, Any] = {}
+    for name, reporter in model_reporters.items():
+        value = getattr(model, reporter) if isinstance(reporter, str) else reporter(model)
+        values[name] = value
+    values.update(model.summary())
+    values["step"] = model.step_index
+    return {k: v for k, v in values.items() if isinstance(v, int | float | bool) or v is None}
+
+
+def apply_due(model: SimModel) -> list[dict[str, Any]]:
+    """Runner hook: apply the interventions due before this step."""
+    return model.interventions.apply_due(model)

@@ -1,0 +1,73 @@
+"""Selectors: which agents an intervention touches (ids, traits, a random share, network hubs)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from simsocial.interventions.registry import InterventionError, Selector
+
+if TYPE_CHECKING:
+    from simsocial.model import SimModel
+
+
+def select(model: SimModel, selector: Selector) -> list[int]:
+    """Sorted ids of the selected agents; random picks draw from `model.rng`."""
+    agents = model.intervention_agents()
+    ids = sorted(agents)
+    if selector.ids is not None:
+        unknown = sorted(set(selector.ids) - set(agents))
+        if unknown:
+            raise InterventionError(f"select.ids: no agents with ids {unknown}")
+        wanted = set(selector.ids)
+        ids = [i for i in ids if i in wanted]
+    if selector.trait:
+        ids = [i for i in ids if _matches(agents[i], selector.trait)]
+    if selector.fraction is not None:
+        return _draw(model, ids, round(selector.fraction * len(ids)))
+    if selector.random is not None:
+        return _draw(model, ids, min(selector.random, len(ids)))
+    if selector.top_degree is not None:
+        if model.graph is None:
+            raise InterventionError("select.top_degree needs a network, and this model has none")
+        degree = model.graph.degree
+        ranked = sorted(ids, key=lambda i: (-degree[i] if i in model.graph else 0, i))
+        return sorted(ranked[: selector.top_degree])
+    return ids
+
+
+def _draw(model: SimModel, ids: list[int], k: int) -> list[int]:
+    if k <= 0:
+        return []
+    picks = model.rng.choice(len(ids), size=k, replace=False)
+    return sorted(ids[int(p)] for p in picks)
+
+
+def _matches(agent: Any, trait: dict[str, Any]) -> bool:
+    """Every key matches: equal, one of a list of values, or contained in a list attribute."""
+    for key, wanted in trait.items():
+        value = _trait(agent, key)
+        if isinstance(wanted, list):
+            ok = value in wanted
+        elif isinstance(value, list | tuple | set):
+            ok = wanted in value
+        else:
+            ok = value == wanted
+        if not ok:
+            return False
+    return True
+
+
+def _trait(agent: Any, key: str) -> Any:
+    """An agent attribute, else a persona field or demographic (object or mapping), else None."""
+    if hasattr(agent, key):
+        return getattr(agent, key)
+    persona = getattr(agent, "persona", None)
+    if isinstance(persona, dict):
+        return persona.get(key, (persona.get("demographics") or {}).get(key))
+    if persona is not None:
+        if hasattr(persona, key):
+            return getattr(persona, key)
+        demographics = getattr(persona, "demographics", None)
+        if isinstance(demographics, dict):
+            return demographics.get(key)
+    return None
