@@ -4,18 +4,29 @@ entries are located one-line errors; a resumed run keeps what fired."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from pydantic import Field
 
 import simsocial
 from simsocial.analysis import load_run
-from simsocial.interventions import ConditionError, parse_condition
+from simsocial.interventions import (
+    KINDS,
+    Act,
+    ConditionError,
+    InterventionError,
+    Selector,
+    intervention,
+    parse_condition,
+)
 from simsocial.runner import resume
 from simsocial.scenarios.opinion.model import OpinionModel
 from simsocial.spec import parse_scenario
+from simsocial.spec_models import StrictModel
 
 cli = pytest.importorskip("simsocial.cli")
 
@@ -320,3 +331,72 @@ def test_resume_after_interrupt_keeps_fired_interventions(tmp_path, monkeypatch)
     calls = load_run(resumed.run_dir).llm_calls
     assert set(calls[calls.step >= 5].temperature) == {0.8}
     assert len(fired(resumed)) == 5
+
+
+class FlipParams(StrictModel):
+    select: Selector = Field(default_factory=Selector)
+
+
+def flip(act: Act) -> dict[str, Any]:
+    """The README's example of a scenario's own kind."""
+    ids = act.select(act.params.select)
+    agents = act.model.intervention_agents()
+    for i in ids:
+        agents[i].opinion = "B" if agents[i].opinion == "A" else "A"
+    act.model.agents_changed(ids)
+    return {"ids": ids}
+
+
+def test_a_registered_kind_validates_and_runs(tmp_path, monkeypatch):
+    """A kind added with @intervention is accepted by the spec and applied like the built-ins."""
+    monkeypatch.setitem(KINDS, "flip", KINDS["set_state"])  # the key is removed afterwards
+    intervention("flip", FlipParams)(flip)
+    zealots = {"at": 0, "do": "set_state", "select": {"ids": [1, 2]}, "state": {"zealot": True}}
+    result = run(tmp_path, [zealots, {"at": 1, "do": "flip", "select": {"ids": [1, 2]}}])
+    event = fired(result)[1]
+    assert event["do"] == "flip" and event["ids"] == [1, 2]
+    before, after = opinions(result, 0), opinions(result, 1)
+    assert all(before[i] != after[i] for i in (1, 2))
+    with pytest.raises(simsocial.spec.SpecError, match=r"interventions\.0\.ids: unknown key 'ids'"):
+        parse_scenario(dynamics(tmp_path, [{"at": 1, "do": "flip", "ids": [1]}]))
+
+
+def growth(tmp_path: Path, interventions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": "grow",
+        "kind": "growth",
+        "seed": 2,
+        "steps": 12,
+        "llm": {"model": "scripted/degree"},
+        "growth": {"n": 15, "m": 2, "naming": "sequential"},
+        "outputs": {"dir": str(tmp_path / "runs"), "report": False},
+        "interventions": interventions,
+    }
+
+
+def test_growth_prompt_change_and_edge_cuts(tmp_path):
+    """Growth: a new template is used from its step on; cut links lower the follower counts."""
+    template = "PICK ONE\n{candidates}\nReply with a name in square brackets."
+    new_prompt = {"at": 4, "do": "set_param", "path": "growth.template", "value": template}
+    cut = {"at": 4, "do": "remove_edges", "edges": [[0, 1], [0, 2], [1, 2]]}
+    runs = [
+        simsocial.run(parse_scenario(growth(tmp_path / name, entries)))
+        for name, entries in (("cut", [new_prompt, cut]), ("kept", [new_prompt]))
+    ]
+    calls, kept = (r.llm_calls for r in runs)
+    assert calls[calls.step >= 4].prompt.str.contains("PICK ONE").all()
+    assert not calls[calls.step < 4].prompt.str.contains("PICK ONE").any()
+
+    def followers(prompt: str) -> dict[str, int]:
+        return {n: int(k) for n, k in re.findall(r"user(\d+) \(followers: (\d+)\)", prompt)}
+
+    after, before = (followers(c[c.step == 4].prompt.iloc[0]) for c in (calls, kept))
+    assert after.keys() == before.keys() and {"0", "1", "2"} <= after.keys()
+    assert all(after[n] == before[n] - (2 if n in ("0", "1", "2") else 0) for n in after)
+
+
+def test_unsupported_kind_is_refused_before_the_first_step(tmp_path):
+    """add_agents needs a model hook that growth lacks: one line naming the entry."""
+    spec = parse_scenario(growth(tmp_path, [{"at": 3, "do": "add_agents", "count": 2}]))
+    with pytest.raises(InterventionError, match=r"interventions\.0\.do: scenario kind 'growth'"):
+        simsocial.run(spec)
