@@ -291,7 +291,8 @@ def test_unknown_metric_fails_the_run_in_one_line(tmp_path, capsys):
 
 
 def test_resume_after_interrupt_keeps_fired_interventions(tmp_path, monkeypatch):
-    """Interrupted after interventions fired, the resumed run equals an uninterrupted one."""
+    """Interrupted after interventions fired (one of them in the step cut short), the resumed
+    run equals an uninterrupted one."""
     entries = [
         {
             "at": 1,
@@ -304,6 +305,7 @@ def test_resume_after_interrupt_keeps_fired_interventions(tmp_path, monkeypatch)
         {"at": 2, "do": "set_state", "select": {"fraction": 0.2}, "state": {"zealot": True}},
         {"when": "step >= 3", "do": "set_param", "path": "llm.temperature", "value": 0.8},
         {"at": 3, "do": "broadcast", "select": {"random": 5}, "message": "news"},
+        {"at": 5, "do": "set_state", "select": {"random": 2}, "state": {"zealot": True}},
     ]
     data = dynamics(
         tmp_path,
@@ -330,7 +332,7 @@ def test_resume_after_interrupt_keeps_fired_interventions(tmp_path, monkeypatch)
         pd.testing.assert_frame_equal(got, getattr(load_run(reference.run_dir), name))
     calls = load_run(resumed.run_dir).llm_calls
     assert set(calls[calls.step >= 5].temperature) == {0.8}
-    assert len(fired(resumed)) == 5
+    assert [e["at_step"] for e in fired(resumed)] == [1, 2, 2, 3, 3, 5]  # step 5: once
 
 
 class FlipParams(StrictModel):
