@@ -97,6 +97,10 @@ class ChunkedTable:
         return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
 
     def consolidate(self, target: Path) -> None:
+        files = self.part_files()
+        if len(files) == 1:  # one chunk is already the table: move it, don't rewrite it
+            os.replace(files[0], target)
+            return
         merged = self.read_all()
         if merged is None:
             merged = (self.schema or pa.schema([])).empty_table()

@@ -27,18 +27,38 @@ class RunDirError(SimsocialError, ValueError):
     """The path given is not a readable run directory."""
 
 
+def _table_property(name: str) -> Any:
+    """A table read on first access; assignable, so a notebook can filter it in place."""
+
+    def get(run: Run) -> pd.DataFrame:
+        return run.table(name)
+
+    def put(run: Run, frame: pd.DataFrame) -> None:
+        run._tables[name] = frame
+
+    return property(get, put, doc=f"{name}.parquet as a DataFrame")
+
+
 @dataclass
 class Run:
-    """One run directory: its manifest, resolved spec and tables."""
+    """One run directory: its manifest, resolved spec and tables (each read on first use, so a
+    summary that needs two tables does not pay for five)."""
 
     run_dir: Path
     manifest: dict[str, Any]
     spec: dict[str, Any]
-    events: pd.DataFrame = field(repr=False)
-    llm_calls: pd.DataFrame = field(repr=False)
-    model: pd.DataFrame = field(repr=False)
-    agents: pd.DataFrame = field(repr=False)
-    graphs: pd.DataFrame = field(repr=False)
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            self._tables[name] = read_table(self.run_dir, name)
+        return self._tables[name]
+
+    events = _table_property("events")
+    llm_calls = _table_property("llm_calls")
+    model = _table_property("model")
+    agents = _table_property("agents")
+    graphs = _table_property("graphs")
 
     @property
     def kind(self) -> str:
@@ -110,8 +130,7 @@ def load_run(run_dir: str | Path) -> Run:
         raise RunDirError(f"{manifest_path} is not valid JSON: {exc}") from exc
     if not isinstance(manifest, dict):
         raise RunDirError(f"{manifest_path} must hold a JSON object")
-    tables = {name: read_table(path, name) for name in TABLES}
-    return Run(run_dir=path, manifest=manifest, spec=_read_spec(path, manifest), **tables)
+    return Run(run_dir=path, manifest=manifest, spec=_read_spec(path, manifest))
 
 
 def read_table(run_dir: Path, name: str) -> pd.DataFrame:
