@@ -6,6 +6,7 @@ A sweep file names a scenario and what to vary:
     scenario: opinion_consensus.yaml  # relative to this file
     seed: 1                           # root seed; replicate seeds derive from it
     replicates: 5
+    set: {opinion.queries: 50}        # optional: overrides applied to every run
     grid:                             # every combination of these dotted-path values
       llm.model: ["scripted/majority?beta=1", "scripted/majority?beta=8"]
       network.n: [50, 100]
@@ -62,6 +63,9 @@ class SweepSpec(StrictModel):
     scenario: str = Field(..., description="Scenario file, relative to the sweep file.")
     seed: int = Field(0, ge=0, description="Root seed from which replicate seeds derive.")
     replicates: PositiveInt = Field(1, description="Runs per combination, each with its own seed.")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted-path overrides applied to every run."
+    )
     grid: dict[str, list[Any]] = Field(default_factory=dict, description="Values per dotted path.")
     variants: list[Variant] = Field(default_factory=list, description="Named override sets.")
     max_parallel: PositiveInt = Field(8, description="Runs in flight at once.")
@@ -135,7 +139,7 @@ def plan(spec: SweepSpec) -> list[PlannedRun]:
     runs: list[PlannedRun] = []
     for combo, variant in itertools.product(combos, variants):
         for replicate, seed in enumerate(seeds):
-            overrides = {**combo, **variant.set, "seed": seed}
+            overrides = {**spec.set, **combo, **variant.set, "seed": seed}
             runs.append(
                 PlannedRun(
                     name=f"run-{len(runs):04d}",
