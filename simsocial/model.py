@@ -162,3 +162,7 @@ class SimModel(mesa.Model):
     def summary(self) -> dict[str, Any]:
         """A few numbers for the progress line."""
         return {}
+
+    def manifest_extras(self) -> dict[str, Any]:
+        """Scenario numbers written into manifest.json when the run ends (e.g. call counts)."""
+        return {}

@@ -212,7 +212,11 @@ def _execute(
         else:
             store.flush()
         manifest = store.update_manifest(
-            status=status, ended_at=utc_now(), llm=session.stats(), error=error
+            status=status,
+            ended_at=utc_now(),
+            llm=session.stats(),
+            error=error,
+            **model.manifest_extras(),
         )
     if report if report is not None else spec.outputs.report:
         from simsocial.analysis.report import write_report

@@ -79,7 +79,7 @@ BROKEN: list[tuple[str, str, list[str], str]] = [
      "{f}:12: network.params.p: must be a probability in [0, 1], got 1.3"),
     ("missing name", GOOD.replace("name: demo\n", ""), [], "{f}:1: name: is required"),
     ("missing kind", GOOD.replace("kind: opinion\n", ""), [],
-     "{f}:1: kind: is required (one of 'opinion', 'growth')"),
+     "{f}:1: kind: is required (one of 'opinion', 'growth', 'diffusion')"),
     ("unknown kind", GOOD.replace("kind: opinion", "kind: opinon"), [],
      "{f}:2: kind: unknown kind \"opinon\" (did you mean 'opinion'?); known kinds: 'opinion'"),
     ("empty name", GOOD.replace("name: demo", "name: ''"), [],

@@ -14,6 +14,12 @@ Policies (what they answer to a choice between `labels`):
 - ``degree``   the prompt lists candidates as ``<label>) <name> (followers: <k>)`` or
   ``<name> (followers: <k>)``; ``P ∝ k + offset`` (``offset``, default 1): preferential attachment.
 - ``echo``     complete() returns the last user message.
+- ``gossip``   ``about=<keyword>``, ``p=<prob>`` (default 0.5): the agent *knows* when a bulleted
+  line (``- ...``) of the prompt contains the keyword. complete(): a knower passes it on with
+  probability p (``Did you hear? <that line>``), anyone else answers ``text``; a choice between
+  yes and no answers truthfully (yes iff it knows); a structured reply whose schema has one
+  list-of-strings field lists the ``<name>`` of every ``- <name>: <text>`` line whose text is
+  not ``(nothing)``. The information-diffusion twin: a known spreading probability per telling.
 
 Without `choice_labels` (a plain complete()), majority and degree infer the labels from the prompt
 and answer ``[label]``; other policies answer ``text`` (default "ok"). A JSON-schema request gets
@@ -43,7 +49,7 @@ import numpy as np
 from simsocial.llm.prompts import STRUCTURED_REPAIR
 from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
 
-POLICIES = ("fixed", "random", "majority", "degree", "echo")
+POLICIES = ("fixed", "random", "majority", "degree", "echo", "gossip")
 _COMMON = {"fail", "latency", "invalid", "text"}
 _PARAMS = {
     "fixed": {"answer"},
@@ -51,11 +57,14 @@ _PARAMS = {
     "majority": {"beta"},
     "degree": {"offset"},
     "echo": set(),
+    "gossip": {"about", "p"},
 }
 _OPINION_LINES = re.compile(r"^[ \t]*[^:\n]{1,80}?[ \t]*:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 _OPTION_LINES = re.compile(r"^[ \t]*(\w+)\)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _CANDIDATE_LINE = re.compile(r"^\s*(?:(\w+)\)\s+)?(.+?)\s*\(followers:\s*(\d+)\)", re.IGNORECASE)
 _TOKEN_STRIP = "[](){}<>\"'`.,;:!?* "
+_BULLET = re.compile(r"^[ \t]*- (.+?)[ \t]*$", re.MULTILINE)
+_KNOWN_LINE = re.compile(r"^[ \t]*- ([^:\n]+?):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 def _seed(*parts: object) -> int:
@@ -109,6 +118,8 @@ class ScriptedProvider:
         self.invalid = params.get("invalid")
         if self.invalid not in (None, "first", "always"):
             raise ValueError(f"scripted invalid= must be 'first' or 'always', not {self.invalid!r}")
+        if policy == "gossip" and not params.get("about", "").strip():
+            raise ValueError(f"scripted/gossip needs about=<keyword> in {model!r}")
         self._attempts: Counter[str] = Counter()
         # answers without ever waiting, so the gateway skips its timeout and semaphore
         self.instant = not self.latency
@@ -125,6 +136,11 @@ class ScriptedProvider:
         label_logprobs = None
         if request.json_schema is not None:
             text = self._structured_text(request)
+        elif self.policy == "gossip" and not request.choice_labels:
+            told = self._gossip_line(prompt)
+            p = float(self.params.get("p", 0.5))
+            text = f"Did you hear? {told}" if told and _uniform(key, "tell") < p else None
+            text = text or self.params.get("text", "ok")
         else:
             labels = request.choice_labels or self._infer_labels(prompt)
             free_answer = self.policy == "fixed" and "answer" in self.params
@@ -178,7 +194,18 @@ class ScriptedProvider:
             return self._majority(labels, prompt)
         if self.policy == "degree":
             return self._degree(labels, prompt)
+        if self.policy == "gossip":
+            folded = [_fold(label) for label in labels]
+            want = "yes" if self._gossip_line(prompt) else "no"
+            probs = np.zeros(n)
+            probs[folded.index(want) if want in folded else (0 if want == "yes" else n - 1)] = 1
+            return probs
         return np.full(n, 1.0 / n)
+
+    def _gossip_line(self, prompt: str) -> str | None:
+        """The first bulleted line mentioning the `about` keyword: what a knower passes on."""
+        keyword = self.params["about"].casefold()
+        return next((b for b in _BULLET.findall(prompt) if keyword in b.casefold()), None)
 
     def _majority(self, labels: list[str], prompt: str) -> np.ndarray:
         # plain Python: for a handful of labels numpy's per-call overhead dominates
@@ -251,6 +278,13 @@ class ScriptedProvider:
         if self.invalid == "always" or (self.invalid == "first" and not repairing):
             return "Sure! Here is the answer: {not json"
         assert request.json_schema is not None
+        if self.policy == "gossip":
+            props = request.json_schema.get("properties", {})
+            lists = [k for k, v in props.items() if v.get("items", {}).get("type") == "string"]
+            if len(lists) == 1:
+                prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
+                names = [n for n, t in _KNOWN_LINE.findall(prompt) if t.strip() != "(nothing)"]
+                return json.dumps({**minimal_instance(request.json_schema), lists[0]: names})
         return json.dumps(minimal_instance(request.json_schema))
 
 

@@ -42,8 +42,14 @@ class ImportanceRater:
         self.calls = 0
         self.failures = 0
 
-    def rate(self, name: str, texts: list[str], trivial: list[bool] | None = None) -> list[int]:
-        """Importance 1-10 for each text (trivial ones 1, cached ones from the cache)."""
+    def plan(
+        self, name: str, texts: list[str], trivial: list[bool] | None = None
+    ) -> tuple[list[list[str]], list[str]]:
+        """The uncached texts in chunks and one rating prompt per chunk, without calling.
+
+        A scenario gathers the prompts of many agents in one batch and hands each rater its
+        answers through `absorb`; `rate` is the one-agent path through the same two halves.
+        """
         trivial = trivial or [False] * len(texts)
         if len(trivial) != len(texts):
             raise ValueError("`trivial` must have one flag per text")
@@ -56,8 +62,11 @@ class ImportanceRater:
             )
             for chunk in chunks
         ]
-        answers = self.llm.structured_many(prompts, Ratings) if prompts else []
-        self.calls += len(prompts)
+        return chunks, prompts
+
+    def absorb(self, chunks: list[list[str]], answers: list[Ratings | None]) -> None:
+        """Cache the ratings answered for `chunks` (a wrong-length answer gets the default)."""
+        self.calls += len(chunks)
         for chunk, answer in zip(chunks, answers, strict=True):
             ok = answer is not None and len(answer.ratings) == len(chunk)
             if not ok:
@@ -65,4 +74,10 @@ class ImportanceRater:
             for j, text in enumerate(chunk):
                 value = answer.ratings[j] if ok else self.default
                 self.cache[text] = int(min(10, max(1, value)))
+
+    def rate(self, name: str, texts: list[str], trivial: list[bool] | None = None) -> list[int]:
+        """Importance 1-10 for each text (trivial ones 1, cached ones from the cache)."""
+        trivial = trivial or [False] * len(texts)
+        chunks, prompts = self.plan(name, texts, trivial)
+        self.absorb(chunks, self.llm.structured_many(prompts, Ratings) if prompts else [])
         return [1 if flat else self.cache[t] for t, flat in zip(texts, trivial, strict=True)]

@@ -112,10 +112,17 @@ class Planner:
         """Ask for the day's chunks; each lasts until the next starts, the last until midnight."""
         if not self.enabled:
             return []
-        prompt = DAY_PLAN.render(
+        answer = self._ask(self.day_prompt(persona, reflections), DayPlan)
+        return self.set_day(answer, day_start)
+
+    def day_prompt(self, persona: str, reflections: list[str]) -> str:
+        """The day-plan prompt, so a scenario can ask it for many agents in one batch."""
+        return DAY_PLAN.render(
             persona=persona, name=self.name, reflections="\n".join(reflections) or "(none)"
         )
-        answer = self._ask(prompt, DayPlan)
+
+    def set_day(self, answer: DayPlan | None, day_start: float) -> list[Step]:
+        """Lay out the day from a day-plan answer (None: sleep all day, as after a failure)."""
         steps = sorted(answer.steps, key=lambda s: s.start_hour) if answer else []
         steps = [
             s for i, s in enumerate(steps) if i == 0 or s.start_hour != steps[i - 1].start_hour

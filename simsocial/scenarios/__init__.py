@@ -41,4 +41,11 @@ KINDS: dict[str, ScenarioKind] = {
         model="simsocial.scenarios.growth.model:GrowthModel",
         analysis="simsocial.analysis.growth",
     ),
+    "diffusion": ScenarioKind(
+        name="diffusion",
+        summary="Information diffusion among generative agents (Park et al. 2023): awareness.",
+        spec="simsocial.scenarios.diffusion.spec:DiffusionSpec",
+        model="simsocial.scenarios.diffusion.model:DiffusionModel",
+        analysis="simsocial.analysis.diffusion",
+    ),
 }

@@ -1,0 +1,1 @@
+"""Information diffusion among generative agents (Park et al. 2023, section 7)."""

@@ -1,0 +1,99 @@
+"""The interviews of a diffusion run: what agents *say* they know, scored against the truth.
+
+Every day each agent is asked "Do you know about <topic>?" (yes or no, conditioned on the
+memories retrieved for the topic); on the first and last day each is also shown what it
+remembers about every other villager and asked whom it knows. Relationship density counts only
+pairs who both name each other: 2|E| / (|V| (|V| - 1)).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from simsocial.scenarios.diffusion.village import ACQUAINTANCE_INTERVIEW, NEWS_INTERVIEW, NOTHING
+
+if TYPE_CHECKING:
+    from simsocial.scenarios.diffusion.model import DiffusionModel
+    from simsocial.scenarios.diffusion.village import Villager
+
+
+class Acquaintances(BaseModel):
+    """The names an agent says it knows."""
+
+    known: list[str]
+
+
+def interview_news(model: DiffusionModel, now: float) -> None:
+    """Ask "Do you know about <topic>?" to everyone, scored against the ground truth."""
+    agents = model.villagers
+    asks = []
+    for a in agents:
+        prompt = NEWS_INTERVIEW.render(
+            persona=a.persona.render(),
+            name=a.name,
+            memories=a.memories(model.params.topic, now),
+            topic=model.params.topic,
+        )
+        asks.append(
+            model.session.ask_choose(
+                prompt, ["yes", "no"], rng=model.rng, relabel=False, meta=model.meta(a)
+            )
+        )
+    model.calls["interview"] += len(asks)
+    for agent, answer in zip(agents, model.session.gather(asks), strict=True):
+        agent.aware = answer.choice == "yes"
+        model.log(
+            "interview",
+            {
+                "question": "news",
+                "name": agent.name,
+                "day": model.step_index + 1,
+                "answer": answer.choice,
+                "reply": answer.record.reply,
+                "informed": agent.informed,
+                "seeded": agent.seeded,
+            },
+            agent.unique_id,
+        )
+
+
+def interview_acquaintances(model: DiffusionModel, now: float, when: str) -> float:
+    """Whom does each agent say it knows? Density over pairs who both name each other."""
+    agents = model.villagers
+    asks = []
+    for a in agents:
+        lines = [
+            f"- {b.name}: {(a.about(b.name, now, 1) or [NOTHING])[0]}" for b in agents if b is not a
+        ]
+        prompt = ACQUAINTANCE_INTERVIEW.render(
+            persona=a.persona.render(), name=a.name, lines="\n".join(lines)
+        )
+        asks.append(model.session.ask_structured(prompt, Acquaintances, meta=model.meta(a)))
+    model.calls["acquaintances"] += len(asks)
+    for agent, answer in zip(agents, model.session.gather(asks), strict=True):
+        named = answer.value.known if answer.value is not None else []
+        found = [model.by_name.get(n.strip().casefold()) for n in named]
+        agent.known = sorted({f.name for f in found if f is not None and f is not agent})
+        model.log(
+            "interview",
+            {
+                "question": "acquaintances",
+                "when": when,
+                "name": agent.name,
+                "day": model.step_index + 1,
+                "known": agent.known,
+                "failed": answer.value is None,
+            },
+            agent.unique_id,
+        )
+    return density(agents)
+
+
+def density(agents: list[Villager]) -> float:
+    """2|E| / (|V| (|V| - 1)) over pairs who both say they know each other."""
+    names = {a.name: set(a.known) for a in agents}
+    mutual = sum(1 for a, ks in names.items() for b in ks if a < b and a in names.get(b, ()))
+    n = len(names)
+    return 2 * mutual / (n * (n - 1)) if n > 1 else 0.0

@@ -1,0 +1,337 @@
+"""Information diffusion among generative agents as a Mesa model (Park et al. 2023, section 7).
+
+One step is one simulated day: agents plan the day (if planning is on), then in each of
+`rounds_per_day` rounds every agent talks with at most one neighbour (a random maximal matching)
+for `turns` alternating utterances, each conditioned on memories retrieved through its `Mind`;
+what was heard goes into the listener's memory stream, tagged with the speaker. At the end of the
+day every agent is interviewed ("Do you know about <topic>?"), and on the first and last day also
+asked whom they know. The ground truth is kept beside: an agent is informed when it was seeded or
+an informed speaker said the news (all keywords) to it, so interview answers can be scored
+(aware, hallucinated, missed). All asks of a turn, a rating pass or an interview are gathered
+together, so a real model answers them concurrently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from simsocial.llm import Ask, Session
+from simsocial.mind.importance import Ratings
+from simsocial.mind.planning import DayPlan
+from simsocial.model import EventSink, SimModel
+from simsocial.networks import build_network
+from simsocial.personas import load
+from simsocial.scenarios.diffusion.interviews import (
+    density,
+    interview_acquaintances,
+    interview_news,
+)
+from simsocial.scenarios.diffusion.process import random_matching
+from simsocial.scenarios.diffusion.spec import DiffusionSpec
+from simsocial.scenarios.diffusion.village import (
+    ACQUAINTED,
+    HEARD,
+    UTTERANCE,
+    Villager,
+    bullets,
+    generate,
+    mentions,
+)
+
+CALL_KINDS = ("utterance", "importance", "planning", "interview", "acquaintances", "mind")
+
+
+class DiffusionModel(SimModel):
+    """N villagers on a network; one or more seeded with a piece of news."""
+
+    spec: DiffusionSpec
+
+    def __init__(self, spec: DiffusionSpec, session: Session, log_event: EventSink | None = None):
+        super().__init__(spec, session, log_event)
+        self.params = spec.diffusion
+        assert spec.network is not None
+        graph = build_network(spec.network, seed=spec.seed)
+        people = load(self.params.personas) if self.params.personas else []
+        people = people[: graph.number_of_nodes()]
+        taken = {p.name.casefold() for p in people}
+        people += generate(self.rng, graph.number_of_nodes() - len(people), taken)
+        agents = [Villager(self, p) for p in people]
+        nodes = sorted(graph.nodes())
+        self.graph = graph.__class__(
+            (agents[nodes.index(u)].unique_id, agents[nodes.index(v)].unique_id)
+            for u, v in graph.edges()
+        )
+        self.graph.add_nodes_from(a.unique_id for a in agents)
+        self.by_id: dict[int, Villager] = {a.unique_id: a for a in agents}
+        self.by_name = {a.name.casefold(): a for a in agents}
+        for i in self.rng.choice(len(agents), size=self.params.seeds, replace=False):
+            agents[int(i)].seeded = agents[int(i)].informed = True
+        self.calls: Counter[str] = Counter()
+        self.conversations = 0
+        self.utterances = 0
+        self.told = 0
+        self.started = False
+        self.days = 0
+        self.density_start: float | None = None
+        self.density_end: float | None = None
+
+    @property
+    def villagers(self) -> list[Villager]:
+        return list(self.by_id.values())
+
+    # --- stepping -------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        day_start = 24.0 * self.step_index
+        if not self.started:
+            self.setup(day_start)
+        if self.spec.mind.planning:
+            self.plan(day_start)
+        for r in range(self.params.rounds_per_day):
+            self.converse(r, day_start + 9.0 + 9.0 * r / self.params.rounds_per_day)
+        interview_news(self, day_start + 21.0)
+        self.days += 1
+        if self.step_index + 1 >= self.spec.steps:
+            self.density_end = interview_acquaintances(self, day_start + 22.0, "end")
+            self.done = True
+
+    def setup(self, now: float) -> None:
+        """Seed the news and the first acquaintances; ask who knows whom before anyone talks."""
+        self.started = True
+        texts: dict[Villager, list[str]] = {a: [] for a in self.villagers}
+        about: dict[Villager, list[str]] = {a: [] for a in self.villagers}
+        for u, v in sorted(self.graph.edges()):
+            if self.rng.random() < self.params.acquainted:
+                a, b = self.by_id[u], self.by_id[v]
+                for x, y in ((a, b), (b, a)):
+                    texts[x].append(
+                        ACQUAINTED.format(
+                            name=x.name, other=y.name, description=y.persona.description
+                        )
+                    )
+                    about[x].append(y.name)
+                self.log("acquainted", {"a": a.name, "b": b.name})
+        for agent in self.villagers:
+            if agent.seeded:
+                texts[agent].append(self.params.news)
+                about[agent].append("")
+                self.log("seeded", {"name": agent.name, "news": self.params.news}, agent.unique_id)
+        self.remember(texts, about, now)
+        self.density_start = interview_acquaintances(self, now, "start")
+
+    def plan(self, day_start: float) -> None:
+        """Every agent's day plan, asked together (reflections so far feed it)."""
+        agents = self.villagers
+        asks = []
+        for a in agents:
+            reflections = [r.text for r in a.mind.stream.records if r.kind == "reflection"][-5:]
+            prompt = a.planner.day_prompt(a.persona.render(), reflections)
+            asks.append(self.session.ask_structured(prompt, DayPlan, meta=self.meta(a)))
+        for agent, answer in zip(agents, self.session.gather(asks), strict=True):
+            agent.planner.calls += 1
+            agent.planner.set_day(answer.value, day_start)
+        self.calls["planning"] += len(asks)
+
+    def converse(self, round_index: int, now: float) -> None:
+        """One round: pair neighbours, talk turn by turn (all pairs together), then remember."""
+        pairs = [(self.by_id[u], self.by_id[v]) for u, v in random_matching(self.rng, self.graph)]
+        talks = []
+        for u, v in pairs:
+            first, second = (u, v) if self.rng.random() < 0.5 else (v, u)
+            talks.append((first, second, []))
+            self.conversations += 1
+            self.log(
+                "conversation",
+                {"round": round_index, "hour": now % 24, "a": first.name, "b": second.name},
+            )
+        for turn in range(self.params.turns):
+            turns = [(a, b, d) if turn % 2 == 0 else (b, a, d) for a, b, d in talks]
+            asks = [self.utterance_ask(s, h, d, now) for s, h, d in turns]
+            self.calls["utterance"] += len(asks)
+            for (speaker, listener, dialogue), answer in zip(
+                turns, self.session.gather(asks), strict=True
+            ):
+                self.hear(speaker, listener, dialogue, answer.text, turn)
+        texts: dict[Villager, list[str]] = {}
+        about: dict[Villager, list[str]] = {}
+        for a, b, dialogue in talks:
+            for listener, partner in ((a, b), (b, a)):
+                heard = [
+                    HEARD.format(speaker=s, listener=listener.name, text=t)
+                    for s, t in dialogue
+                    if s == partner.name
+                ]
+                texts[listener] = heard
+                about[listener] = [partner.name] * len(heard)
+        self.remember(texts, about, now + 0.5)
+
+    def utterance_ask(
+        self, speaker: Villager, listener: Villager, dialogue: list[tuple[str, str]], now: float
+    ) -> Ask:
+        step = speaker.planner.current(now)
+        prompt = UTTERANCE.render(
+            persona=speaker.persona.render(),
+            day=self.step_index + 1,
+            clock=f"{int(now % 24):02d}:{int(now % 1 * 60):02d}",
+            activity=step.activity if step is not None else "going about the day",
+            name=speaker.name,
+            memories=speaker.memories(f"{speaker.name} talking with {listener.name}", now),
+            partner=listener.name,
+            about=bullets(speaker.about(listener.name, now)),
+            dialogue=bullets([f"{s}: {t}" for s, t in dialogue]) if dialogue else "(just met)",
+        )
+        return self.session.ask_complete(
+            prompt, max_tokens=self.params.utterance_tokens, meta=self.meta(speaker)
+        )
+
+    def hear(
+        self,
+        speaker: Villager,
+        listener: Villager,
+        dialogue: list[tuple[str, str]],
+        text: str | None,
+        turn: int,
+    ) -> None:
+        """Log an utterance; an informed speaker saying the news informs the listener."""
+        said = " ".join((text or "").split())
+        self.utterances += 1
+        news = bool(said) and mentions(said, self.params.keywords)
+        self.log(
+            "utterance",
+            {
+                "speaker": speaker.name,
+                "listener": listener.name,
+                "turn": turn,
+                "text": said,
+                "failed": text is None,
+                "mentions_news": news,
+            },
+            speaker.unique_id,
+        )
+        if not said:
+            return
+        dialogue.append((speaker.name, said))
+        if news and speaker.informed:
+            self.told += 1
+            self.log(
+                "told",
+                {"from": speaker.name, "to": listener.name, "first_time": not listener.informed},
+                listener.unique_id,
+            )
+            listener.informed = True
+
+    def remember(
+        self, texts: dict[Villager, list[str]], about: dict[Villager, list[str]], now: float
+    ) -> None:
+        """Observe into each mind; the importance ratings of all agents are asked together."""
+        if not self.spec.mind.memory:
+            return
+        plans = {a: a.mind.rater.plan(a.name, ts) for a, ts in texts.items() if ts}
+        asks = [
+            self.session.ask_structured(p, Ratings, meta=self.meta(a))
+            for a, (_, prompts) in plans.items()
+            for p in prompts
+        ]
+        answers = iter(self.session.gather(asks))
+        for agent, (chunks, _) in plans.items():
+            agent.mind.rater.absorb(chunks, [next(answers).value for _ in chunks])
+        self.calls["importance"] += len(asks)
+        for agent, ts in texts.items():
+            before = agent.port.calls
+            tags = about.get(agent, [])
+            for text, other in zip(ts, tags or [""] * len(ts), strict=True):
+                agent.mind.observe(
+                    [text],
+                    now,
+                    kind="conversation" if other else "observation",
+                    about=[other] if other else None,
+                )
+            self.calls["mind"] += agent.port.calls - before
+
+    def density(self) -> float:
+        return density(self.villagers)
+
+    def meta(self, agent: Villager) -> dict[str, int]:
+        return {"step": self.step_index, "agent_id": int(agent.unique_id)}
+
+    # --- hooks ------------------------------------------------------------------------------------
+
+    def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        def share(flag: str) -> Any:
+            return lambda m: sum(bool(getattr(a, flag)) for a in m.villagers) / len(m.by_id)
+
+        return {
+            "day": lambda m: m.step_index + 1,
+            "aware_fraction": share("aware"),
+            "true_informed_fraction": share("informed"),
+            "hallucinated": lambda m: sum(bool(a.aware and not a.informed) for a in m.villagers),
+            "missed": lambda m: sum(bool(a.informed and not a.aware) for a in m.villagers),
+            "density": lambda m: m.density(),
+            "conversations": "conversations",
+            "utterances": "utterances",
+            "told": "told",
+            "llm_asks": lambda m: sum(m.calls.values()),
+        }, {
+            "name": "name",
+            "informed": "informed",
+            "aware": "aware",
+            "memories": lambda a: len(a.mind.stream),
+        }
+
+    def manifest_extras(self) -> dict[str, Any]:
+        """LLM asks per agent-step by purpose, for comparison with the paper's call counts."""
+        agent_steps = max(1, len(self.by_id) * self.days)
+        reflections = sum(a.mind.reflector.stats.reflections for a in self.villagers)
+        total = sum(self.calls.values())
+        return {
+            "calls": {
+                "by_kind": {k: int(self.calls[k]) for k in CALL_KINDS},
+                "total": int(total),
+                "agent_steps": agent_steps,
+                "per_agent_step": total / agent_steps,
+                "per_utterance": (total - self.calls["interview"] - self.calls["acquaintances"])
+                / max(1, self.utterances),
+                "reflections": reflections,
+            }
+        }
+
+    def summary(self) -> dict[str, Any]:
+        n = len(self.by_id)
+        return {"informed": sum(a.informed for a in self.villagers), "of": n, "told": self.told}
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        state.update(
+            started=self.started,
+            calls=dict(self.calls),
+            counts=(self.conversations, self.utterances, self.told, self.days),
+            density=(self.density_start, self.density_end),
+            agents={
+                i: {
+                    "mind": a.mind.get_state(),
+                    "day": a.planner.day,
+                    "informed": a.informed,
+                    "aware": a.aware,
+                    "known": a.known,
+                }
+                for i, a in self.by_id.items()
+            },
+        )
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        self.started = state["started"]
+        self.calls = Counter(state["calls"])
+        self.conversations, self.utterances, self.told, self.days = state["counts"]
+        self.density_start, self.density_end = state["density"]
+        for i, saved in state["agents"].items():
+            agent = self.by_id[i]
+            agent.mind.set_state(saved["mind"])
+            agent.planner.day = saved["day"]
+            agent.informed, agent.aware, agent.known = (
+                saved["informed"],
+                saved["aware"],
+                saved["known"],
+            )

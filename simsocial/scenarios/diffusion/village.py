@@ -1,0 +1,113 @@
+"""The villagers of a diffusion run and the prompts they are asked (named, hashed templates).
+
+Personas come from the spec's file for the first agents and are generated for the rest: first
+names from the package's list in seeded random order, an occupation and three traits each, so
+prompts differ between seeds and no generated description mentions the news.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simsocial.agents import LLMAgent
+from simsocial.llm.prompts import Template
+from simsocial.mind import Mind, SessionPort
+from simsocial.mind.planning import Planner
+from simsocial.personas import Persona
+
+if TYPE_CHECKING:
+    from simsocial.scenarios.diffusion.model import DiffusionModel
+
+UTTERANCE = Template(
+    "diffusion.utterance",
+    "{persona}\nIt is day {day}, {clock}. Current activity: {activity}.\n"
+    "What {name} remembers:\n{memories}\n"
+    "What {name} remembers about {partner}:\n{about}\n\n"
+    "{name} is talking with {partner}. The conversation so far:\n{dialogue}\n\n"
+    "Write {name}'s next line in the conversation: one or two sentences, nothing else.",
+)
+NEWS_INTERVIEW = Template(
+    "diffusion.interview_news",
+    "{persona}\nWhat {name} remembers:\n{memories}\n\n"
+    "Interviewer: {name}, do you know about {topic}? Answer [yes] or [no].",
+)
+ACQUAINTANCE_INTERVIEW = Template(
+    "diffusion.interview_acquaintances",
+    "{persona}\nWhat {name} remembers about people in town:\n{lines}\n\n"
+    "Interviewer: which of these people do you know, {name}? Reply with `known`: their names.",
+)
+HEARD = "{speaker} said to {listener}: {text}"
+ACQUAINTED = "{name} knows {other}. {description}"
+NOTHING = "(nothing)"
+
+OCCUPATIONS = (
+    "baker", "teacher", "nurse", "farmer", "librarian", "carpenter", "student", "painter",
+    "shop assistant", "postal worker", "mechanic", "gardener", "musician", "pharmacist",
+)  # fmt: skip
+TRAITS = (
+    "friendly", "shy", "curious", "talkative", "reserved", "cheerful", "careful", "stubborn",
+    "generous", "ambitious", "calm", "witty", "practical", "dreamy", "loyal", "sceptical",
+)  # fmt: skip
+
+
+def generate(rng: np.random.Generator, count: int, taken: set[str]) -> list[Persona]:
+    """`count` villagers with names not in `taken` (case-insensitive)."""
+    from simsocial.scenarios.growth.model import first_names
+
+    pool = [n for n in first_names() if n.casefold() not in taken]
+    order = [pool[int(i)] for i in rng.permutation(len(pool))]
+    people = []
+    for i in range(count):
+        name = order[i % len(order)] + (f" {i // len(order) + 1}" if i >= len(order) else "")
+        job = OCCUPATIONS[int(rng.integers(len(OCCUPATIONS)))]
+        traits = [TRAITS[int(j)] for j in rng.choice(len(TRAITS), size=3, replace=False)]
+        people.append(
+            Persona(
+                name=name,
+                description=f"Lives in the village and works as a {job}.",
+                traits=traits,
+                demographics={"occupation": job},
+            )
+        )
+    return people
+
+
+def bullets(lines: list[str]) -> str:
+    """`- line` rows, or the marker for an empty memory."""
+    return "\n".join(f"- {line}" for line in lines) if lines else NOTHING
+
+
+def mentions(text: str, keywords: list[str]) -> bool:
+    """Whether an utterance carries the news: every keyword appears (case-insensitive)."""
+    folded = text.casefold()
+    return all(k.casefold() in folded for k in keywords)
+
+
+class Villager(LLMAgent):
+    """A persona with a mind, a day plan and (beside it, for scoring only) the ground truth."""
+
+    model: DiffusionModel
+
+    def __init__(self, model: DiffusionModel, persona: Persona):
+        super().__init__(model)
+        self.persona = persona
+        self.name = persona.name
+        self.port = SessionPort(model.session, {"agent_id": int(self.unique_id)})
+        self.mind = Mind(self.name, self.port, model.spec.mind)
+        self.planner = Planner(self.port, self.name, model.spec.mind.planning, finest=0)
+        self.seeded = False
+        self.informed = False  # ground truth: seeded, or told by an informed speaker
+        self.aware: bool | None = None  # what the last interview answer said
+        self.known: list[str] = []
+
+    def memories(self, query: str, now: float) -> str:
+        """Retrieved memories as bullets; a seeded agent always knows its news."""
+        lines = self.mind.context(query, now)
+        if self.seeded:
+            lines = f"- {self.model.params.news}" + (f"\n{lines}" if lines else "")
+        return lines or NOTHING
+
+    def about(self, other: str, now: float, k: int = 3) -> list[str]:
+        return [r.text for r in self.mind.about(other, now, k)]
