@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simsocial.errors import RunError
-from simsocial.store import TABLES, RunStore, utc_now
+from simsocial.store import TABLES, RunStore, part_files, utc_now
 
 if TYPE_CHECKING:
     from simsocial.llm import Gateway
@@ -137,7 +137,7 @@ def _prefix(parent: Path, name: str, rows: int) -> pa.Table | None:
     if consolidated.exists():
         table = pq.read_table(consolidated)
     else:
-        files = sorted((parent / "parts" / name).glob("*.parquet"))
+        files = part_files(parent, name)
         table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
     return table.slice(0, rows)
 
@@ -146,7 +146,7 @@ def _write_prefix(store: RunStore, name: str, table: pa.Table | None) -> None:
     chunked = store.tables[name]
     if table is None:
         return
-    pq.write_table(table, chunked.directory / f"{chunked.parts:06d}.parquet")
+    pq.write_table(table, chunked.part_path(chunked.parts))
     chunked.parts += 1
     chunked.written += table.num_rows
 

@@ -2,7 +2,7 @@
 
 Layout (see README): manifest.json, spec.yaml, <table>.parquet for events, llm_calls, model,
 agents and graphs, checkpoint/, report.html. While a run is going, rows are appended as numbered
-part files under parts/<table>/ and flushed in chunks; a run killed with SIGKILL loses at most the
+part files under parts/ and flushed in chunks; a run killed with SIGKILL loses at most the
 rows after its last checkpoint, and `resume` discards exactly those before it continues. When the
 run ends the parts are consolidated into one Parquet file per table, which pandas and DuckDB read.
 """
@@ -49,19 +49,29 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-class ChunkedTable:
-    """Rows buffered in memory, written as numbered Parquet part files on flush."""
+def part_files(run_dir: Path, name: str) -> list[Path]:
+    """The part files of table `name` in a run directory, in order."""
+    return sorted((Path(run_dir) / "parts").glob(f"{name}-*.parquet"))
 
-    def __init__(self, directory: Path, schema: pa.Schema | None = None):
+
+class ChunkedTable:
+    """Rows buffered in memory, written as numbered Parquet part files parts/<name>-NNNNNN.parquet
+    on flush (one flat folder: on overlay filesystems every directory costs milliseconds)."""
+
+    def __init__(self, directory: Path, name: str, schema: pa.Schema | None = None):
         self.directory = directory
+        self.name = name
         self.schema = schema
         self.rows: list[dict[str, Any]] = []
-        directory.mkdir(parents=True, exist_ok=True)
         self.parts = len(self.part_files())
         self.written = 0  # rows in part files since the run began (set again on resume)
 
     def part_files(self) -> list[Path]:
-        return sorted(self.directory.glob("*.parquet"))
+        return part_files(self.directory.parent, self.name)
+
+    def part_path(self, index: int) -> Path:
+        self.directory.mkdir(exist_ok=True)
+        return self.directory / f"{self.name}-{index:06d}.parquet"
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -73,7 +83,7 @@ class ChunkedTable:
         if not self.rows:
             return
         table = pa.Table.from_pylist(self.rows, schema=self.schema)
-        target = self.directory / f"{self.parts:06d}.parquet"
+        target = self.part_path(self.parts)
         tmp = target.with_suffix(".tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, target)
@@ -117,7 +127,7 @@ class RunStore:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.checkpoint_dir.mkdir(exist_ok=True)
         self.tables = {
-            name: ChunkedTable(self.parts_dir / name, FIXED_SCHEMAS.get(name)) for name in TABLES
+            name: ChunkedTable(self.parts_dir, name, FIXED_SCHEMAS.get(name)) for name in TABLES
         }
 
     @property

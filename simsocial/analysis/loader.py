@@ -1,7 +1,7 @@
 """Load a run directory into pandas and networkx, whatever state the run ended in.
 
 A completed run has one Parquet file per table; a run that was killed or failed may only have
-numbered part files under parts/<table>/, or nothing at all. `load_run` reads whichever is there
+numbered part files under parts/, or nothing at all. `load_run` reads whichever is there
 and gives an empty DataFrame for a missing table, so analysis code never special-cases a crash.
 """
 
@@ -138,7 +138,9 @@ def read_table(run_dir: Path, name: str) -> pd.DataFrame:
     target = run_dir / f"{name}.parquet"
     if target.exists():
         return pd.read_parquet(target)
-    parts = sorted((run_dir / "parts" / name).glob("*.parquet"))
+    from simsocial.store import part_files
+
+    parts = part_files(run_dir, name)
     if not parts:
         return pd.DataFrame()
     import pyarrow as pa

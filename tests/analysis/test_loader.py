@@ -46,7 +46,7 @@ def test_graph_snapshot_becomes_a_networkx_graph(dynamics_run_dir):
 
 
 def test_unfinished_run_is_read_from_its_parts(tmp_path):
-    """A run killed before consolidation still loads: events come from parts/events/*.parquet."""
+    """A run killed before consolidation still loads: events come from parts/events-*.parquet."""
     store = RunStore(tmp_path)
     store.write_manifest({"run_id": "x", "kind": "opinion", "status": "running"})
     for step in range(3):
