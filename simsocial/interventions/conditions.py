@@ -69,9 +69,7 @@ def parse_condition(text: str) -> Condition:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ConditionError(
-            f"is not a valid expression ({exc.msg} at column {exc.offset}): {text!r}"
-        ) from None
+        raise ConditionError(f"is not a valid expression ({exc.msg}): {text!r}") from None
     names: set[str] = set()
     for node in ast.walk(tree):
         _check(node, names)
