@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simsocial.errors import RunError
-from simsocial.store import TABLES, RunStore, part_files, utc_now
+from simsocial.store import TABLES, RunStore, part_files
 
 if TYPE_CHECKING:
     from simsocial.llm import Gateway
@@ -42,7 +42,7 @@ def branch(
     progress: bool = False,
 ) -> list[Result]:
     """Fork `run_dir` after `at` steps into `n` branches and run each to its end."""
-    from simsocial.runner import execute_in, new_run_id, package_versions
+    from simsocial.runner import execute_in, new_manifest, new_run_id
     from simsocial.spec import dump_spec, load_scenario
 
     parent = Path(run_dir).resolve()
@@ -60,18 +60,7 @@ def branch(
         branch_seed = int(manifest["seed"]) if keep_seed else seed
         store.write_manifest(
             {
-                "run_id": f"{new_run_id(spec)}-b{at}-{index}",
-                "scenario": spec.name,
-                "kind": spec.kind,
-                "seed": spec.seed,
-                "status": "running",
-                "started_at": utc_now(),
-                "ended_at": None,
-                "model": spec.llm.model,
-                "temperature": spec.llm.temperature,
-                "steps_done": at,
-                "versions": package_versions(),
-                "spec": spec.model_dump(mode="json"),
+                **new_manifest(spec, f"{new_run_id(spec)}-b{at}-{index}", steps_done=at),
                 "parent": str(parent),
                 "branch": {
                     "parent": str(parent),

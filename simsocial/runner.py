@@ -73,6 +73,25 @@ def new_run_id(spec: ScenarioSpec) -> str:
     return f"{stamp}-s{spec.seed}-{salt}"
 
 
+def new_manifest(spec: ScenarioSpec, run_id: str, steps_done: int = 0) -> dict[str, Any]:
+    """The manifest of a run that is about to start; the runner fills in the rest as it goes."""
+    return {
+        "run_id": run_id,
+        "scenario": spec.name,
+        "kind": spec.kind,
+        "seed": spec.seed,
+        "status": "running",
+        "started_at": utc_now(),
+        "ended_at": None,
+        "model": spec.llm.model,
+        "temperature": spec.llm.temperature,
+        "steps_done": steps_done,
+        "versions": package_versions(),
+        "spec": spec.model_dump(mode="json"),
+        "parent": None,
+    }
+
+
 def run(
     spec: ScenarioSpec,
     *,
@@ -95,24 +114,8 @@ def run(
         )
     store = RunStore(run_dir)
     (run_dir / "spec.yaml").write_text(dump_spec(spec))
-    store.write_manifest(
-        {
-            "run_id": run_id,
-            "scenario": spec.name,
-            "kind": spec.kind,
-            "seed": spec.seed,
-            "status": "running",
-            "started_at": utc_now(),
-            "ended_at": None,
-            "model": spec.llm.model,
-            "temperature": spec.llm.temperature,
-            "steps_done": 0,
-            "versions": package_versions(),
-            "spec": spec.model_dump(mode="json"),
-            "parent": None,
-        }
-    )
-    return _execute(spec, store, gateway=gateway, progress=progress, report=report)
+    store.write_manifest(new_manifest(spec, run_id))
+    return execute_in(spec, store, gateway=gateway, progress=progress, report=report)
 
 
 def resume(
@@ -130,10 +133,10 @@ def resume(
         raise RunError(f"{run_dir} already ended ({manifest['status']}); nothing to resume")
     spec = load_scenario(run_dir / "spec.yaml")
     store.update_manifest(status="running", resumed_at=utc_now())
-    return _execute(spec, store, gateway=gateway, progress=progress, resuming=True)
+    return execute_in(spec, store, gateway=gateway, progress=progress, resuming=True)
 
 
-def _execute(
+def execute_in(
     spec: ScenarioSpec,
     store: RunStore,
     *,
@@ -142,6 +145,8 @@ def _execute(
     report: bool | None = None,
     resuming: bool = False,
 ) -> Result:
+    """Step the model in `store`'s run directory (from its checkpoint when `resuming`) to the
+    end; shared by run, resume and branch."""
     from simsocial.collect import collect_step
     from simsocial.interventions import apply_due
     from simsocial.llm import get_gateway
@@ -151,7 +156,10 @@ def _execute(
     gateway = gateway or get_gateway()
     cache_dir = Path(spec.outputs.dir) / ".llm-cache"
     session = gateway.session(
-        spec.llm, run_id=manifest["run_id"], cache_dir=cache_dir, stream=spec.seed
+        spec.llm,
+        run_id=manifest["run_id"],
+        cache_dir=cache_dir,
+        stream=_draw_stream(spec, manifest),
     )
     model_cls = KINDS[spec.kind].load("model")
     model: SimModel = model_cls(spec, session, store.log_event)
@@ -191,7 +199,8 @@ def _execute(
                         "next_step": step + 1,
                         "model": model.capture(),
                         "session": session.get_state(),
-                    }
+                    },
+                    keep=spec.outputs.keep_checkpoints,
                 )
                 store.update_manifest(steps_done=step + 1, llm=session.stats())
             if session.budget_exhausted:
@@ -223,6 +232,11 @@ def _execute(
 
         write_report(store.run_dir)
     return Result(run_dir=store.run_dir, status=status, manifest=manifest)
+
+
+def _draw_stream(spec: ScenarioSpec, manifest: dict[str, Any]) -> int:
+    """The run's seed, or a branch's own seed, so that a branch samples its own LLM draws."""
+    return int((manifest.get("branch") or {}).get("seed", spec.seed))
 
 
 def _snapshot_due(spec: ScenarioSpec, step: int, last: bool) -> bool:

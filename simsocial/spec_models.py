@@ -92,6 +92,13 @@ class OutputsSpec(StrictModel):
         None, description="Steps between graph snapshots (default: first and last step)."
     )
     report: bool = Field(True, description="Write report.html when the run ends.")
+    keep_checkpoints: bool = Field(
+        True,
+        description=(
+            "Keep the checkpoint of every flush (checkpoint/step-NNNNNN.pkl) so `simsocial "
+            "branch` can fork the run there; false keeps only the latest."
+        ),
+    )
 
 
 class InterventionSpec(BaseModel):

@@ -47,7 +47,7 @@ BROKEN: list[tuple[str, str, list[str], str]] = [
      "{f}:15: opinion.gird: unknown key 'gird' (did you mean 'grid'?)"),
     ("unknown key, no match", GOOD + "outputs:\n  colour: red\n", [],
      "{f}:17: outputs.colour: unknown key 'colour' (expected one of: dir, flush_every, "
-     "snapshot_every, report)"),
+     "snapshot_every, report, keep_checkpoints)"),
     ("bad enum", GOOD.replace("steps: 5", "steps: 5\nupdate: sometimes"), [],
      "{f}:5: update: must be one of 'synchronous', 'random_sequential', got \"sometimes\""),
     ("bad enum nested", GOOD.replace("dynamics", "dynamic"), [],

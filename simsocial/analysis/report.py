@@ -26,6 +26,7 @@ FILE_NOTES = {
     "graphs.parquet": "network snapshots as edge lists (step, source, target)",
     "checkpoint": "state for simsocial resume",
     "parts": "chunks of an unfinished run, not yet consolidated",
+    "branches": "runs forked from this one (simsocial branch), each a run directory",
     "figures": "this report's figures as PNG files",
     "report.html": "this report",
 }
@@ -63,19 +64,20 @@ def write_report(run_dir: str | Path) -> Path:
     run = load_run(run_dir)
     module = analysis_module(run)
     metrics = module.summarize(run) if module is not None else {}
-    figures = _save_figures(run, module.figures(run) if module is not None else [])
+    figures = _save_figures(run, _figures(run, module))
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("simsocial.analysis", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     html = env.get_template("report.html.j2").render(
-        header={key: _show(run.manifest.get(key)) for key in HEADER_KEYS},
+        header={key: show_value(run.manifest.get(key)) for key in HEADER_KEYS},
         error=run.manifest.get("error"),
         verdict=metrics.get("verdict"),
-        metrics=[(k, _show(v)) for k, v in metrics.items() if k != "verdict"],
+        metrics=[(k, show_value(v)) for k, v in metrics.items() if k != "verdict"],
         no_metrics=_why_no_metrics(run, module),
         figures=figures,
+        tables=_tables(run, module),
         llm=_llm_rows(run.manifest.get("llm") or {}),
         files=_files(run.run_dir),
         run_dir=str(run.run_dir),
@@ -86,6 +88,18 @@ def write_report(run_dir: str | Path) -> Path:
     target = run.run_dir / "report.html"
     target.write_text(html, encoding="utf-8")
     return target
+
+
+def _figures(run: Run, module: ModuleType | None) -> list[tuple[str, Any]]:
+    """The kind's figures, and the fan of trajectories when the run has branches."""
+    from simsocial.analysis.tree import fan_figure
+
+    figures = list(module.figures(run)) if module is not None else []
+    if (run.run_dir / "branches").is_dir():
+        fan = fan_figure(run.run_dir)
+        if fan is not None:
+            figures.append(("branches_fan", fan))
+    return figures
 
 
 def _save_figures(run: Run, figures: list[tuple[str, Any]]) -> list[dict[str, str]]:
@@ -101,6 +115,17 @@ def _save_figures(run: Run, figures: list[tuple[str, Any]]) -> list[dict[str, st
     return saved
 
 
+def _tables(run: Run, module: ModuleType | None) -> list[dict[str, Any]]:
+    """The kind's `tables(run)` (optional) as column names and rows of shown values."""
+    if module is None or not hasattr(module, "tables"):
+        return []
+    return [
+        {"title": title, "columns": list(frame.columns),
+         "rows": [[show_value(v) for v in row] for row in frame.itertuples(index=False)]}
+        for title, frame in module.tables(run)
+    ]  # fmt: skip
+
+
 def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in llm.items():
@@ -111,7 +136,7 @@ def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str]]:
         elif key == "cost_usd" and isinstance(value, int | float):
             rows.append(("cost", f"${value:,.4f}"))
         else:
-            rows.append((key, _show(value)))
+            rows.append((key, show_value(value)))
     return rows
 
 
@@ -137,7 +162,7 @@ def _size(path: Path) -> str:
     return ""
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):

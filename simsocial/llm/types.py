@@ -46,7 +46,9 @@ class ProviderRequest:
     extra: dict[str, Any] = field(default_factory=dict)
     # memo of key() for the (draw, stream) it was computed at; requests are not mutated after
     # dispatch except for `draw` and `stream`, which are assigned once while the ask is prepared
-    _key_memo: tuple[tuple[int, int], str] | None = field(default=None, init=False, compare=False, repr=False)
+    _key_memo: tuple[tuple[int, int], str] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def key(self) -> str:
         """Content address: every parameter that can change the answer."""
