@@ -35,3 +35,29 @@ def test_minority_share_decides_the_final_consensus(tmp_path, seed):
     assert final_m(tmp_path, 0.0, seed) == 1.0
     assert final_m(tmp_path, 0.1, seed) > 0.5
     assert final_m(tmp_path, 0.4, seed) == -1.0
+
+
+def test_the_sweep_report_shows_the_tipping_point_with_bootstrap_cis(tmp_path):
+    """A reduced committed-minority sweep: the paired effect of 40% zealots on final m is about
+    -2 with a CI that excludes 0, 10% has a CI that stays far from it; the report shows both."""
+    from simsocial.analysis.sweep_report import sweep_summary, write_sweep_report
+
+    sweep_file = tmp_path / "sweep.yaml"
+    sweep_file.write_text(
+        f"sweep: tipping\nscenario: {SCENARIO}\nseed: 1\nreplicates: 3\n"
+        "set: {network.n: 30, steps: 15}\n"
+        "grid:\n  interventions.0.select.fraction: [0.0, 0.1, 0.4]\n"
+        "baseline: {interventions.0.select.fraction: 0.0}\nmetrics: [final_m]\n"
+        f"out: {tmp_path / 'out'}\n"
+    )
+    result = simsocial.sweep(sweep_file)
+    assert set(result.table.status) == {"completed"}
+    effects = {
+        e["arm"]: e for e in sweep_summary(result.sweep_dir)["metrics"]["final_m"]["effects"]
+    }
+    tipped = effects["interventions.0.select.fraction=0.4"]
+    held = effects["interventions.0.select.fraction=0.1"]
+    assert tipped["effect"] == pytest.approx(-2.0) and tipped["ci_high"] < 0
+    assert -0.5 < held["ci_low"] <= held["ci_high"] < 0
+    html = write_sweep_report(result.sweep_dir).read_text()
+    assert "interventions.0.select.fraction=0.4" in html and "95% CI" in html
