@@ -180,23 +180,10 @@ def set_param(act: Act) -> dict[str, Any]:
 
 def _retarget(model: Any) -> None:
     """Point the session at the (possibly new) model string; temperature etc. are read live."""
-    from simsocial.llm.providers import canonical_model, route, supports_logprobs
-
-    session, config = model.session, model.spec.llm
-    session.config = config
-    session.path = route(config.model, config.api_base)
-    session.model = canonical_model(config.model)
-    session.instant = session.path == "scripted" and "latency=" not in config.model
-    session.use_logprobs = config.logprobs == "on" or (
-        config.logprobs == "auto" and supports_logprobs(config.model, config.api_base)
-    )
-    if session.path == "scripted":
-        from simsocial.llm.scripted import ScriptedProvider
-
-        try:
-            ScriptedProvider(config.model)
-        except ValueError as exc:
-            raise InterventionError(f"set_param llm.model: {exc}") from None
+    try:
+        model.session.reconfigure(model.spec.llm)
+    except ValueError as exc:
+        raise InterventionError(f"set_param llm.model: {exc}") from None
 
 
 class BroadcastParams(StrictModel):

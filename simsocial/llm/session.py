@@ -64,27 +64,34 @@ class Session:
     ):
         self.gateway = gateway
         self.stream = stream
-        self.config = config
         self.run_id = run_id
-        self.path = route(config.model, config.api_base)
-        # an in-process provider with no simulated latency: asks run one after another
-        self.instant = self.path == "scripted" and "latency=" not in config.model
-        self.model = canonical_model(config.model)
-        if self.path == "scripted":  # a typo in a policy should fail now, not on every call
-            from simsocial.llm.scripted import ScriptedProvider
-
-            ScriptedProvider(config.model)
-        directory = resolve_cache_dir(config, self.path, cache_dir)
-        self.cache: ResponseCache | None = gateway.open_cache(directory) if directory else None
-        self.use_logprobs = config.logprobs == "on" or (
-            config.logprobs == "auto" and supports_logprobs(config.model, config.api_base)
-        )
+        self._cache_dir = cache_dir
+        self.reconfigure(config)
         self.stats_ = Stats()
         self.budget_exhausted = False
         self._draws: dict[str, int] = {}
         self._records: list[CallRecord] = []
         self._records_lock = threading.Lock()
         self._embedder: Any = None
+
+    def reconfigure(self, config: LLMConfig) -> None:
+        """Point the session at `config` (a new model string, temperature, ...), e.g. when an
+        intervention changes `llm.*` mid-run; counters, records and stats carry on."""
+        path = route(config.model, config.api_base)
+        if path == "scripted":  # a typo in a policy should fail now, not on every call
+            from simsocial.llm.scripted import ScriptedProvider
+
+            ScriptedProvider(config.model)
+        self.config = config
+        self.path = path
+        # an in-process provider with no simulated latency: asks run one after another
+        self.instant = path == "scripted" and "latency=" not in config.model
+        self.model = canonical_model(config.model)
+        directory = resolve_cache_dir(config, path, self._cache_dir)
+        self.cache: ResponseCache | None = self.gateway.open_cache(directory) if directory else None
+        self.use_logprobs = config.logprobs == "on" or (
+            config.logprobs == "auto" and supports_logprobs(config.model, config.api_base)
+        )
 
     # -- preparing asks (caller's thread, deterministic) -----------------------------------------
 
