@@ -9,7 +9,9 @@ has the wrong length falls back to `default` for its items and is counted in `fa
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from functools import cache
+
+from pydantic import BaseModel, Field, create_model
 
 from simsocial.llm.prompts import Template
 from simsocial.mind.llm_port import LLMPort
@@ -27,6 +29,14 @@ class Ratings(BaseModel):
     """One integer 1-10 per memory, in order."""
 
     ratings: list[int] = Field(description="one rating 1-10 per memory, in order")
+
+
+@cache
+def ratings_for(n: int) -> type[Ratings]:
+    """Ratings of at most n items: the schema bounds the list, so a model that enforces schemas
+    (llama.cpp grammars) stops after n numbers instead of counting on to its token limit."""
+    field = (list[int], Field(max_length=n, description="one rating 1-10 per memory, in order"))
+    return create_model(f"Ratings{n}", __base__=Ratings, ratings=field)
 
 
 class ImportanceRater:

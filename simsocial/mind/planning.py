@@ -40,11 +40,11 @@ GRAIN = {1: "hour-long", 2: "5 to 15 minute"}
 
 class DayStep(BaseModel):
     start_hour: int = Field(ge=0, le=23)
-    activity: str
+    activity: str = Field(max_length=60)
 
 
 class DayPlan(BaseModel):
-    steps: list[DayStep]
+    steps: list[DayStep] = Field(max_length=8)  # bounded: grammar-constrained models stop
 
 
 class SubStep(BaseModel):

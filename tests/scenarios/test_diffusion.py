@@ -113,6 +113,7 @@ def test_ablations_run_from_the_example_with_set(tmp_path, switch):
             f"llm.model={GOSSIP.format(p=1.0)}",
             "llm.embedding_model=hash",
             "network.n=6",
+            "mind.planning=true",
             f"mind.{switch}=false",
             f"outputs.dir={tmp_path}",
             "outputs.report=false",

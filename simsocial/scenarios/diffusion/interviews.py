@@ -8,9 +8,10 @@ pairs who both name each other: 2|E| / (|V| (|V| - 1)).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from simsocial.scenarios.diffusion.village import ACQUAINTANCE_INTERVIEW, NEWS_INTERVIEW, NOTHING
 
@@ -23,6 +24,13 @@ class Acquaintances(BaseModel):
     """The names an agent says it knows."""
 
     known: list[str]
+
+
+@cache
+def acquaintances_for(others: int) -> type[Acquaintances]:
+    """At most `others` names: the bound keeps a grammar-constrained model from listing on."""
+    field = (list[str], Field(max_length=others))
+    return create_model(f"Acquaintances{others}", __base__=Acquaintances, known=field)
 
 
 def interview_news(model: DiffusionModel, now: float) -> None:
@@ -70,7 +78,11 @@ def interview_acquaintances(model: DiffusionModel, now: float, when: str) -> flo
         prompt = ACQUAINTANCE_INTERVIEW.render(
             persona=a.persona.render(), name=a.name, lines="\n".join(lines)
         )
-        asks.append(model.session.ask_structured(prompt, Acquaintances, meta=model.meta(a)))
+        asks.append(
+            model.session.ask_structured(
+                prompt, acquaintances_for(len(agents) - 1), meta=model.meta(a)
+            )
+        )
     model.calls["acquaintances"] += len(asks)
     for agent, answer in zip(agents, model.session.gather(asks), strict=True):
         named = answer.value.known if answer.value is not None else []

@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from simsocial.llm import Ask, Session
-from simsocial.mind.importance import Ratings
+from simsocial.mind.importance import ratings_for
 from simsocial.mind.planning import DayPlan
 from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network
@@ -229,9 +229,9 @@ class DiffusionModel(SimModel):
             return
         plans = {a: a.mind.rater.plan(a.name, ts) for a, ts in texts.items() if ts}
         asks = [
-            self.session.ask_structured(p, Ratings, meta=self.meta(a))
-            for a, (_, prompts) in plans.items()
-            for p in prompts
+            self.session.ask_structured(p, ratings_for(len(chunk)), meta=self.meta(a))
+            for a, (chunks, prompts) in plans.items()
+            for chunk, p in zip(chunks, prompts, strict=True)
         ]
         answers = iter(self.session.gather(asks))
         for agent, (chunks, _) in plans.items():
