@@ -149,7 +149,7 @@ def effects_figure(effect: pd.DataFrame, metric: str) -> Figure:
         ax.axvline(0, color="#888", lw=1)
         ax.set_yticks(list(y), effect["arm"], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel(f"effect on {metric} vs baseline (paired, 95% bootstrap CI)")
+        ax.set_xlabel(f"effect on {metric} vs baseline\n(paired differences, 95% bootstrap CI)")
     return fig
 
 
