@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
+from simsocial.errors import SimsocialError
+from simsocial.llm.config import Budget
 from simsocial.spec_models import StrictModel
 
 if TYPE_CHECKING:
@@ -86,6 +88,13 @@ class SweepSpec(StrictModel):
     )
     metrics: list[str] | None = Field(
         None, description="Metrics the sweep report compares (default: every numeric metric)."
+    )
+    budget: Budget | None = Field(
+        None,
+        description=(
+            "A budget over all runs together (threads backend: they share one gateway); runs "
+            "stopped by it end as budget_exhausted with everything written."
+        ),
     )
 
     @model_validator(mode="after")
@@ -184,16 +193,26 @@ def sweep(
         )
         for run in runs
     }
+    if spec.budget is not None and backend != "threads":
+        raise SimsocialError(
+            f"{path}: budget: a sweep-wide budget needs backend threads (one shared gateway); "
+            "put a per-run budget in the scenario's llm.budget instead"
+        )
+    gateway = _budgeted_gateway(spec.budget) if spec.budget is not None else None
     jobs = [(run.name, specs[run.name], sweep_dir / run.name) for run in runs]
     rows: dict[str, dict[str, Any]] = {}
     bar = _Bar(len(runs)) if progress else None
     by_name = {run.name: run for run in runs}
-    for name, outcome in _dispatch(backend, jobs, spec.max_parallel, ray_address):
-        rows[name] = _row(by_name[name], sweep_dir / name, *outcome)
+    try:
+        for name, outcome in _dispatch(backend, jobs, spec.max_parallel, ray_address, gateway):
+            rows[name] = _row(by_name[name], sweep_dir / name, *outcome)
+            if bar is not None:
+                bar.advance()
+    finally:
         if bar is not None:
-            bar.advance()
-    if bar is not None:
-        bar.stop()
+            bar.stop()
+        if gateway is not None:
+            gateway.close()
     import pandas as pd
 
     table = pd.DataFrame([rows[run.name] for run in runs])
@@ -205,8 +224,22 @@ def sweep(
 Job = tuple[str, Any, Path]
 
 
+def _budgeted_gateway(budget: Budget) -> Any:
+    """A gateway of the sweep's own whose budget covers every run on it."""
+    from simsocial.llm import Gateway
+
+    gateway = Gateway()
+    gateway.auto_size = True
+    gateway.budget = budget
+    return gateway
+
+
 def _dispatch(
-    backend: Backend, jobs: list[Job], max_parallel: int, ray_address: str | None
+    backend: Backend,
+    jobs: list[Job],
+    max_parallel: int,
+    ray_address: str | None,
+    gateway: Any = None,
 ) -> Iterator[tuple[str, Outcome]]:
     """(run name, outcome) as runs finish, on the chosen backend."""
     if backend == "ray":
@@ -220,7 +253,10 @@ def _dispatch(
     else:
         pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="sweep")
     with pool:
-        futures = {pool.submit(_execute, spec, run_dir): name for name, spec, run_dir in jobs}
+        extra = (gateway,) if gateway is not None else ()
+        futures = {
+            pool.submit(_execute, spec, run_dir, *extra): name for name, spec, run_dir in jobs
+        }
         for future in as_completed(futures):
             yield futures[future], _outcome(future.result)
 
@@ -228,8 +264,6 @@ def _dispatch(
 def _dispatch_ray(
     jobs: list[Job], max_parallel: int, ray_address: str | None
 ) -> Iterator[tuple[str, Outcome]]:
-    from simsocial.errors import SimsocialError
-
     # keep today's behaviour and silence Ray's notice that the default will change
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     try:
@@ -269,7 +303,9 @@ def _outcome(get: Callable[[], Outcome]) -> Outcome:
         return "failed", f"worker lost: {type(exc).__name__}: {exc}", {}
 
 
-def _execute(spec: Any, run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:
+def _execute(
+    spec: Any, run_dir: Path, gateway: Any = None
+) -> tuple[str, str | None, dict[str, Any]]:
     """Run, resume or skip one run, then summarise it (in the worker, so summaries overlap with
     other runs' LLM waits); failures are returned, never raised."""
     from simsocial.analysis.report import summary_json
@@ -280,11 +316,11 @@ def _execute(spec: Any, run_dir: Path) -> tuple[str, str | None, dict[str, Any]]
         status = json.loads(manifest.read_text()).get("status") if manifest.exists() else None
         if status not in FINISHED:
             if status is not None:
-                status = resume(run_dir).status
+                status = resume(run_dir, gateway=gateway).status
             else:
                 if run_dir.exists():  # killed before its manifest was written: nothing to keep
                     shutil.rmtree(run_dir)
-                status = run(spec, out=run_dir).status
+                status = run(spec, out=run_dir, gateway=gateway).status
         metrics = summary_json(run_dir).get("metrics", {}) if status in FINISHED else {}
         return status, None, metrics
     except Exception as exc:  # isolate: one bad run must not stop the sweep

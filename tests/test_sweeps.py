@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import simsocial
+from simsocial.errors import SimsocialError
 from simsocial.spec import SpecError
 from simsocial.sweeps import SweepSpec, Variant, plan
 
@@ -190,4 +191,22 @@ def test_sweep_command_reports_effects_against_the_baseline(tmp_path, capsys):
 def test_a_baseline_outside_the_grid_is_a_located_error(tmp_path):
     path = write_sweep(tmp_path, "grid:\n  network.n: [10, 20]\nbaseline: {network.n: 30}\n")
     with pytest.raises(SpecError, match=r"network.n=30 is not among the sweep's values"):
+        simsocial.sweep(path)
+
+
+def test_a_sweep_budget_is_shared_by_all_its_runs(tmp_path):
+    """budget: {calls: 100} over four runs of 30-50 calls each, one after another: the total
+    stays within it and the runs that found it spent end cleanly as budget_exhausted."""
+    path = write_sweep(tmp_path, "replicates: 4\nmax_parallel: 1\nbudget: {calls: 100}\n")
+    table = simsocial.sweep(path).table
+    calls = [
+        json.loads((Path(d) / "manifest.json").read_text())["llm"]["calls"] for d in table.run_dir
+    ]
+    assert sum(calls) <= 100 and calls[-1] == 0
+    assert table.status.iloc[0] == "completed" and table.status.iloc[-1] == "budget_exhausted"
+
+
+def test_a_sweep_budget_needs_the_shared_gateway(tmp_path):
+    path = write_sweep(tmp_path, "budget: {calls: 10}\nbackend: processes\n")
+    with pytest.raises(SimsocialError, match="needs backend threads"):
         simsocial.sweep(path)

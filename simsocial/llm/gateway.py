@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from simsocial.llm.accounting import budget_reached
+from simsocial.llm.accounting import Stats, budget_reached
 from simsocial.llm.cache import ResponseCache
-from simsocial.llm.config import LLMConfig, RateLimit
+from simsocial.llm.config import Budget, LLMConfig, RateLimit
 from simsocial.llm.limits import RateLimiter
 from simsocial.llm.providers import canonical_model, make_provider, route
 from simsocial.llm.providers.base import Provider
@@ -97,6 +97,9 @@ class Gateway:
             multiplier=2 * retry_initial_s, max=retry_max_s, jitter=retry_initial_s
         )
         self.auto_size = False  # the default gateway grows to a session's max_concurrency
+        # a budget over every session of this gateway (a sweep's), beside each run's own
+        self.budget: Budget | None = None
+        self.totals = Stats()
         self._loop = asyncio.new_event_loop()
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._providers: dict[tuple[str, str, str | None, str | None], Provider] = {}
@@ -191,7 +194,9 @@ class Gateway:
             if outcome.reply is not None and cache is not None:
                 cache.put(key, request.model, outcome.reply)
             return outcome
-        reason = budget_reached(session.config.budget, stats)
+        reason = budget_reached(session.config.budget, stats) or budget_reached(
+            self.budget, self.totals
+        )
         if reason is not None or session.budget_exhausted:
             session.budget_exhausted = True
             return Outcome(key, error_kind="budget", error=reason or "budget spent")
@@ -199,6 +204,7 @@ class Gateway:
         future: asyncio.Future[Outcome] = self._loop.create_future()
         self._inflight[key] = future
         stats.calls += 1  # reserved before the await, so concurrent asks respect a call budget
+        self.totals.calls += 1
         try:
             outcome = await self._call_provider(session, request, key)
         except BaseException:
@@ -212,12 +218,16 @@ class Gateway:
         stats.retries += max(0, outcome.attempts - 1)
         stats.latency_s_total += outcome.latency_s
         if outcome.reply is not None:
-            stats.prompt_tokens += outcome.reply.prompt_tokens
-            stats.completion_tokens += outcome.reply.completion_tokens
-            stats.cost_usd += outcome.reply.cost_usd
+            for totals in (stats, self.totals):
+                totals.prompt_tokens += outcome.reply.prompt_tokens
+                totals.completion_tokens += outcome.reply.completion_tokens
+                totals.cost_usd += outcome.reply.cost_usd
             if cache is not None:
                 cache.put(key, request.model, outcome.reply)
-        if budget_reached(session.config.budget, stats) is not None:
+        if (
+            budget_reached(session.config.budget, stats) is not None
+            or budget_reached(self.budget, self.totals) is not None
+        ):
             session.budget_exhausted = True
         return outcome
 
