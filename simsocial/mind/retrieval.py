@@ -16,6 +16,7 @@ import numpy as np
 from simsocial.mind.memory import MemoryStream, Record
 
 DECAY = 0.995
+EINSUM_ROWS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,15 @@ def minmax(x: np.ndarray) -> np.ndarray:
     if hi - lo <= 0.0:
         return np.full_like(x, 0.5, dtype=np.float64)
     return (x - lo) / (hi - lo)
+
+
+def relevance_of(emb: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Cosines of unit rows with a unit query. Large streams use a single-threaded einsum: the
+    product is bound by reading the matrix, and BLAS's second thread can wake milliseconds late
+    when the other core is busy; small ones use BLAS, whose call overhead is lower."""
+    if emb.shape[0] >= EINSUM_ROWS:
+        return np.einsum("nd,d->n", emb, query)
+    return emb @ query
 
 
 def scores(
@@ -53,7 +63,7 @@ def scores(
     if last.shape[0] == 0:
         return np.zeros(0)
     recency = np.exp(np.log(decay) * np.maximum(now - last, 0.0))  # = decay ** hours, faster
-    relevance = emb @ np.asarray(query, dtype=np.float32).reshape(-1)
+    relevance = relevance_of(emb, np.asarray(query, dtype=np.float32).reshape(-1))
     return (
         weights.recency * minmax(recency)
         + weights.importance * minmax(imp)
