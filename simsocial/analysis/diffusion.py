@@ -131,6 +131,7 @@ def summarize(run: Run) -> dict[str, Any]:
         "calls_per_utterance": counted.get("per_utterance"),
         "gateway_calls_per_agent_step": counted["gateway_calls_per_agent_step"],
         "reflections": counted.get("reflections"),
+        "calls_per_reflection": counted.get("per_reflection"),
     }
     metrics["verdict"] = verdict(metrics)
     return metrics

@@ -293,6 +293,7 @@ class DiffusionModel(SimModel):
                 "per_utterance": (total - self.calls["interview"] - self.calls["acquaintances"])
                 / max(1, self.utterances),
                 "reflections": reflections,
+                "per_reflection": self.calls["mind"] / reflections if reflections else None,
             }
         }
 
