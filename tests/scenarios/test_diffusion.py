@@ -131,6 +131,7 @@ def test_ablations_run_from_the_example_with_set(tmp_path, switch):
     else:
         assert metrics["aware_end_reported"] == metrics["aware_end_true"] > 1 / 6
     assert (by_kind["planning"] == 0) == (switch == "planning")
+    assert result.manifest["persona_models_ignored"] == ["Tom Moreno"]  # pins scripted/echo
 
 
 def test_checkpoint_restores_to_the_same_days(tmp_path):

@@ -57,6 +57,8 @@ class DiffusionModel(SimModel):
         taken = {p.name.casefold() for p in people}
         people += generate(self.rng, graph.number_of_nodes() - len(people), taken)
         agents = [Villager(self, p) for p in people]
+        # every persona talks through the run's session; a pinned model is reported, not used
+        self.unpinned = sorted(p.name for p in people if p.model and p.model != spec.llm.model)
         nodes = sorted(graph.nodes())
         self.graph = graph.__class__(
             (agents[nodes.index(u)].unique_id, agents[nodes.index(v)].unique_id)
@@ -285,6 +287,7 @@ class DiffusionModel(SimModel):
         reflections = sum(a.mind.reflector.stats.reflections for a in self.villagers)
         total = sum(self.calls.values())
         return {
+            "persona_models_ignored": self.unpinned,
             "calls": {
                 "by_kind": {k: int(self.calls[k]) for k in CALL_KINDS},
                 "total": int(total),
@@ -294,7 +297,7 @@ class DiffusionModel(SimModel):
                 / max(1, self.utterances),
                 "reflections": reflections,
                 "per_reflection": self.calls["mind"] / reflections if reflections else None,
-            }
+            },
         }
 
     def summary(self) -> dict[str, Any]:
