@@ -166,7 +166,7 @@ class DiffusionModel(SimModel):
                 ]
                 texts[listener] = heard
                 about[listener] = [partner.name] * len(heard)
-        self.remember(texts, about, now + 0.5)
+        self.remember(texts, about, now + 0.5, kind="conversation")
 
     def utterance_ask(
         self, speaker: Villager, listener: Villager, dialogue: list[tuple[str, str]], now: float
@@ -224,9 +224,14 @@ class DiffusionModel(SimModel):
             listener.informed = True
 
     def remember(
-        self, texts: dict[Villager, list[str]], about: dict[Villager, list[str]], now: float
+        self,
+        texts: dict[Villager, list[str]],
+        about: dict[Villager, list[str]],
+        now: float,
+        kind: str = "observation",
     ) -> None:
-        """Observe into each mind; the importance ratings of all agents are asked together."""
+        """Observe into each mind, each text tagged with the person it is about ("" for none);
+        the importance ratings of all agents are asked together."""
         if not self.spec.mind.memory:
             return
         plans = {a: a.mind.rater.plan(a.name, ts) for a, ts in texts.items() if ts}
@@ -241,14 +246,8 @@ class DiffusionModel(SimModel):
         self.calls["importance"] += len(asks)
         for agent, ts in texts.items():
             before = agent.port.calls
-            tags = about.get(agent, [])
-            for text, other in zip(ts, tags or [""] * len(ts), strict=True):
-                agent.mind.observe(
-                    [text],
-                    now,
-                    kind="conversation" if other else "observation",
-                    about=[other] if other else None,
-                )
+            for text, other in zip(ts, about.get(agent) or [""] * len(ts), strict=True):
+                agent.mind.observe([text], now, kind=kind, about=[other] if other else None)
             self.calls["mind"] += agent.port.calls - before
 
     def density(self) -> float:
