@@ -19,10 +19,12 @@ def collect_step(model: SimModel) -> tuple[list[dict[str, Any]], list[dict[str, 
     model_reporters, agent_reporters = model.reporters()
     collector = mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
     collector.collect(model)
-    model_rows = [
-        {"step": model.step_index, **row}
-        for row in collector.get_model_vars_dataframe().to_dict("records")
-    ]
+    # model_vars is DataCollector's public store (name -> values); one collect = one value each
+    model_rows = (
+        [{"step": model.step_index, **{k: v[-1] for k, v in collector.model_vars.items()}}]
+        if model_reporters
+        else []
+    )
     agent_rows: list[dict[str, Any]] = []
     if agent_reporters:
         frame = collector.get_agent_vars_dataframe().reset_index()

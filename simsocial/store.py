@@ -42,10 +42,12 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write-then-rename, so a reader never sees half a file, even after SIGKILL."""
+def write_json_atomic(path: Path, data: Any, pretty: bool = True) -> None:
+    """Write-then-rename, so a reader never sees half a file, even after SIGKILL. `pretty=False`
+    writes one line with the C encoder (indenting runs the pure-Python one, ~10x slower)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    text = json.dumps(data, indent=2 if pretty else None, default=str, ensure_ascii=False)
+    tmp.write_text(text)
     os.replace(tmp, path)
 
 
@@ -138,7 +140,9 @@ class RunStore:
         return json.loads(self.manifest_path.read_text())
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        write_json_atomic(self.manifest_path, manifest)
+        """Compact while the run goes (it is rewritten at every checkpoint), indented for people
+        once it has ended."""
+        write_json_atomic(self.manifest_path, manifest, pretty=manifest.get("status") != "running")
 
     def update_manifest(self, **fields: Any) -> dict[str, Any]:
         manifest = self.read_manifest() if self.manifest_path.exists() else {}
