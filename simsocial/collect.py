@@ -27,8 +27,17 @@ def collect_step(model: SimModel) -> tuple[list[dict[str, Any]], list[dict[str, 
     )
     agent_rows: list[dict[str, Any]] = []
     if agent_reporters:
-        frame = collector.get_agent_vars_dataframe().reset_index()
-        frame = frame.drop(columns=["Step"]).rename(columns={"AgentID": "agent_id"})
-        frame.insert(0, "step", model.step_index)
-        agent_rows = frame.to_dict("records")
+        frame = collector.get_agent_vars_dataframe()  # indexed by (Step, AgentID)
+        names = list(frame.columns)
+        agent_ids = frame.index.get_level_values("AgentID")
+        agent_rows = [
+            {
+                "step": model.step_index,
+                "agent_id": agent_id,
+                **dict(zip(names, values, strict=True)),
+            }
+            for agent_id, values in zip(
+                agent_ids, frame.itertuples(index=False, name=None), strict=True
+            )
+        ]
     return model_rows, agent_rows
