@@ -73,17 +73,18 @@ class Run:
         if self.events.empty or "kind" not in self.events:
             return pd.DataFrame(columns=["step", "agent_id"])
         chosen = self.events[self.events["kind"] == kind]
-        records = [
-            {**json.loads(payload), "step": step, "agent_id": agent}
-            for step, agent, payload in zip(
-                chosen["step"], chosen["agent_id"], chosen["payload"], strict=True
+        records = []
+        for step, agent, payload in zip(
+            chosen["step"], chosen["agent_id"], chosen["payload"], strict=True
+        ):
+            record = {"step": step, "agent_id": agent}  # first, so they lead the columns
+            record.update(
+                (k, v) for k, v in json.loads(payload).items() if k not in ("step", "agent_id")
             )
-        ]
+            records.append(record)
         if not records:
             return pd.DataFrame(columns=["step", "agent_id"])
-        frame = pd.DataFrame.from_records(records)
-        rest = [c for c in frame.columns if c not in ("step", "agent_id")]
-        return frame[["step", "agent_id", *rest]].reset_index(drop=True)
+        return pd.DataFrame.from_records(records)
 
     def graph_steps(self) -> list[int]:
         """The steps that have a network snapshot (-1 is the network before the first step)."""
