@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -26,6 +26,9 @@ from simsocial.llm.prompts import (
     STRUCTURED_REPAIR,
 )
 from simsocial.llm.types import ProviderReply, ProviderRequest, Verb
+
+if TYPE_CHECKING:
+    from simsocial.llm.config import LLMConfig
 
 Prompt = str | list[dict[str, str]]
 Messages = list[dict[str, str]]
@@ -45,6 +48,7 @@ class Ask:
     u: float = 0.0  # choose(): uniform for sampling from label probabilities
     schema: type[BaseModel] | None = None  # structured()
     key: str = ""  # request.key(), computed once when the draw index is assigned
+    config: LLMConfig | None = None  # a model other than the session's (a persona's pinned one)
 
 
 def as_messages(prompt: Prompt, system: str | None = None) -> Messages:

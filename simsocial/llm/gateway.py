@@ -172,7 +172,11 @@ class Gateway:
     # -- the pipeline ----------------------------------------------------------------------------
 
     async def call(
-        self, session: Session, request: ProviderRequest, key: str | None = None
+        self,
+        session: Session,
+        request: ProviderRequest,
+        key: str | None = None,
+        config: LLMConfig | None = None,
     ) -> Outcome:
         """Answer one request: cache -> replay -> de-dup -> budget -> provider (see module doc)."""
         key = key or request.key()
@@ -206,7 +210,7 @@ class Gateway:
         stats.calls += 1  # reserved before the await, so concurrent asks respect a call budget
         self.totals.calls += 1
         try:
-            outcome = await self._call_provider(session, request, key)
+            outcome = await self._call_provider(session, request, key, config)
         except BaseException:
             future.cancel()
             raise
@@ -231,10 +235,16 @@ class Gateway:
             session.budget_exhausted = True
         return outcome
 
-    async def _call_provider(self, session: Session, request: ProviderRequest, key: str) -> Outcome:
+    async def _call_provider(
+        self,
+        session: Session,
+        request: ProviderRequest,
+        key: str,
+        config: LLMConfig | None = None,
+    ) -> Outcome:
         """The first attempt directly (most calls need only one, and tenacity costs ~0.2 ms of
         CPU per call); retryable failures go to tenacity for attempts 2..retries+1."""
-        config = session.config
+        config = config or session.config  # a persona's pinned model travels with its ask
         provider = await self._provider(config)
         limiter = self._limiter(config)
         tries = [1]

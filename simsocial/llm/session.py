@@ -66,6 +66,7 @@ class Session:
         self.stream = stream
         self.run_id = run_id
         self._cache_dir = cache_dir
+        self._pinned: dict[str, LLMConfig] = {}
         self.reconfigure(config)
         self.stats_ = Stats()
         self.budget_exhausted = False
@@ -89,22 +90,36 @@ class Session:
         self.model = canonical_model(config.model)
         directory = resolve_cache_dir(config, path, self._cache_dir)
         self.cache: ResponseCache | None = self.gateway.open_cache(directory) if directory else None
-        self.use_logprobs = config.logprobs == "on" or (
-            config.logprobs == "auto" and supports_logprobs(config.model, config.api_base)
-        )
+        self.use_logprobs = _wants_logprobs(config)
+        self._pinned.clear()  # pinned configs copy the session's keys: rebuild them on demand
 
     # -- preparing asks (caller's thread, deterministic) -----------------------------------------
+
+    def pinned(self, model: str | None) -> LLMConfig | None:
+        """The config for a model other than the session's (None for the session's own): the
+        same keys with that model string, so one population can mix models in one run."""
+        if model is None or model == self.config.model:
+            return None
+        config = self._pinned.get(model)
+        if config is None:
+            if route(model, self.config.api_base) == "scripted":
+                from simsocial.llm.scripted import ScriptedProvider
+
+                ScriptedProvider(model)  # a typo in a pinned policy fails when it is pinned
+            config = self._pinned[model] = self.config.model_copy(update={"model": model})
+        return config
 
     def _request(
         self,
         messages: list[dict[str, str]],
         temperature: float | None,
         max_tokens: int | None,
+        pinned: LLMConfig | None = None,
         **kw: Any,
     ) -> tuple[ProviderRequest, str]:
         """The request with its draw index assigned, and its key."""
         request = ProviderRequest(
-            model=self.model,
+            model=canonical_model(pinned.model) if pinned is not None else self.model,
             messages=messages,
             temperature=self.config.temperature if temperature is None else temperature,
             max_tokens=self.config.max_tokens if max_tokens is None else max_tokens,
@@ -126,10 +141,13 @@ class Session:
         temperature: float | None = None,
         max_tokens: int | None = None,
         meta: dict[str, Any] | None = None,
+        model: str | None = None,
     ) -> Ask:
-        """Free text. Answer: Completion (text None on a recorded failure)."""
-        request, key = self._request(as_messages(messages, system), temperature, max_tokens)
-        return Ask("complete", request, meta or {}, key=key)
+        """Free text. Answer: Completion (text None on a recorded failure). `model` (optional)
+        answers this ask with another model string, e.g. a persona's pinned one."""
+        pinned = self.pinned(model)
+        request, key = self._request(as_messages(messages, system), temperature, max_tokens, pinned)
+        return Ask("complete", request, meta or {}, key=key, config=pinned)
 
     def ask_choose(
         self,
@@ -141,6 +159,7 @@ class Session:
         render: Callable[[Any], str] = str,
         meta: dict[str, Any] | None = None,
         temperature: float | None = None,
+        model: str | None = None,
     ) -> Ask:
         """One of `options`. relabel=True shuffles them with `rng` and shows them as `a) ...`
         lines (template llm.choose_options); relabel=False means the prompt already shows them
@@ -148,8 +167,10 @@ class Session:
         One uniform is always drawn from `rng`, so the caller's stream does not depend on
         whether log-probabilities are available."""
         messages, shown, labels = choose_setup(prompt, options, rng, relabel, render)
+        pinned = self.pinned(model)
+        logprobs = self.use_logprobs if pinned is None else _wants_logprobs(pinned)
         request, key = self._request(
-            messages, temperature, None, choice_labels=labels, want_logprobs=self.use_logprobs
+            messages, temperature, None, pinned, choice_labels=labels, want_logprobs=logprobs
         )
         return Ask(
             "choose",
@@ -161,6 +182,7 @@ class Session:
             relabel=relabel,
             u=float(rng.random()),
             key=key,
+            config=pinned,
         )
 
     def ask_structured(
@@ -170,11 +192,13 @@ class Session:
         *,
         meta: dict[str, Any] | None = None,
         temperature: float | None = None,
+        model: str | None = None,
     ) -> Ask:
         """A validated instance of `schema` (one repair round). Answer: Structured."""
         messages, json_schema = structured_messages(prompt, schema)
-        request, key = self._request(messages, temperature, None, json_schema=json_schema)
-        return Ask("structured", request, meta or {}, schema=schema, key=key)
+        pinned = self.pinned(model)
+        request, key = self._request(messages, temperature, None, pinned, json_schema=json_schema)
+        return Ask("structured", request, meta or {}, schema=schema, key=key, config=pinned)
 
     # -- running asks --------------------------------------------------------------------------
 
@@ -197,7 +221,7 @@ class Session:
 
         async def everything() -> list[Answer]:
             try:
-                if self.instant:  # answers at once: tasks would only add overhead
+                if self.instant and all(a.config is None for a in asks):  # no tasks needed
                     return [await one(ask) for ask in asks]
                 return list(await asyncio.gather(*(one(ask) for ask in asks)))
             finally:
@@ -249,7 +273,7 @@ class Session:
         return self.gateway.submit(self._embedder.embed(list(texts))).result()
 
     async def _run(self, ask: Ask) -> Answer:
-        outcome = await self.gateway.call(self, ask.request, ask.key or None)
+        outcome = await self.gateway.call(self, ask.request, ask.key or None, ask.config)
         if ask.verb == "choose":
             return self._finish_choice(ask, outcome)
         if ask.verb == "structured":
@@ -285,7 +309,7 @@ class Session:
         first = replace(outcome, error_kind="validation", error=f"{error} (repair requested)")
         self._record(ask, ask.request, first, final=False)
         repair = repair_request(ask.request, outcome.reply.text, error)
-        second = await self.gateway.call(self, repair)
+        second = await self.gateway.call(self, repair, config=ask.config)
         if second.reply is not None:
             value, error = validate(ask.schema, second.reply.text)
             if value is None:
@@ -311,8 +335,8 @@ class Session:
         record = CallRecord(
             request_hash=outcome.key,
             verb=ask.verb,
-            model=self.model,
-            path=self.path,
+            model=request.model,
+            path=self.path if ask.config is None else route(ask.config.model, ask.config.api_base),
             prompt=request.prompt_text(),
             reply=reply.text if reply else None,
             prompt_tokens=reply.prompt_tokens if reply else 0,
@@ -368,3 +392,9 @@ class Session:
         self._draws = dict(state["draws"])
         self.stats_ = Stats.from_dict(state["stats"])
         self.budget_exhausted = bool(state.get("budget_exhausted", False))
+
+
+def _wants_logprobs(config: LLMConfig) -> bool:
+    return config.logprobs == "on" or (
+        config.logprobs == "auto" and supports_logprobs(config.model, config.api_base)
+    )

@@ -23,13 +23,19 @@ class LLMPort(Protocol):
 class SessionPort:
     """An LLMPort over a Session; counts calls so a scenario can report calls per step."""
 
-    def __init__(self, session: Any, meta: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, session: Any, meta: dict[str, Any] | None = None, model: str | None = None
+    ) -> None:
         self.session = session
         self.meta = meta or {}
+        self.model = model  # the persona's pinned model string, if any
         self.calls = 0
 
     def structured_many(self, prompts: list[str], schema: type[BaseModel]) -> list[Any | None]:
-        asks = [self.session.ask_structured(p, schema, meta=dict(self.meta)) for p in prompts]
+        asks = [
+            self.session.ask_structured(p, schema, meta=dict(self.meta), model=self.model)
+            for p in prompts
+        ]
         self.calls += len(asks)
         return [answer.value for answer in self.session.gather(asks)]
 

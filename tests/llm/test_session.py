@@ -305,3 +305,24 @@ def test_runs_with_other_seeds_sample_afresh_from_a_shared_cache(tmp_path: Path)
         again = picks(gw, stream=1)
     assert first == again
     assert first != other
+
+
+def test_a_pinned_model_answers_its_own_asks_in_a_mixed_gather(make_session) -> None:
+    """Asks pinned to another model string go to that model, in the same gather and records."""
+    session = make_session("scripted/fixed?answer=x", temperature=0.0)
+    rng = np.random.default_rng(0)
+    asks = [
+        session.ask_choose("pick", ["x", "y"], rng=rng),
+        session.ask_choose("pick", ["x", "y"], rng=rng, model="scripted/fixed?answer=y"),
+        session.ask_complete("hi", model="scripted/echo"),
+    ]
+    first, pinned, echoed = session.gather(asks)
+    assert (first.choice, pinned.choice, echoed.text) == ("x", "y", "hi")
+    models = [r.model for r in session.drain_records()]
+    assert models == ["scripted/fixed?answer=x", "scripted/fixed?answer=y", "scripted/echo"]
+    assert session.stats()["calls"] == 3  # one session: one budget and one llm_calls table
+
+
+def test_a_pinned_model_with_a_typo_fails_when_pinned(make_session) -> None:
+    with pytest.raises(ValueError, match="nosuch"):
+        make_session("scripted/random").ask_complete("hi", model="scripted/nosuch")

@@ -131,7 +131,6 @@ def test_ablations_run_from_the_example_with_set(tmp_path, switch):
     else:
         assert metrics["aware_end_reported"] == metrics["aware_end_true"] > 1 / 6
     assert (by_kind["planning"] == 0) == (switch == "planning")
-    assert result.manifest["persona_models_ignored"] == ["Tom Moreno"]  # pins scripted/echo
 
 
 def test_checkpoint_restores_to_the_same_days(tmp_path):
@@ -172,3 +171,24 @@ def test_too_many_seeds_is_a_located_error():
         parse_scenario(
             {"name": "d", "kind": "diffusion", "network": {"n": 4}, "diffusion": {"seeds": 5}}
         )
+
+
+def test_a_persona_that_pins_its_own_model_talks_through_it(tmp_path):
+    """One population, two models: the pinned persona's asks go to its model, the rest to the
+    run's, all in one llm_calls table and one manifest."""
+    people = tmp_path / "people.yaml"
+    people.write_text(
+        "- {name: Ada Quill, description: a baker}\n"
+        "- {name: Bo Reyes, description: a farmer, model: 'scripted/fixed?text=hello there'}\n"
+    )
+    spec = spec_for(1, 4, 1, 1.0, tmp_path, personas=str(people))
+    result = simsocial.run(spec)
+    assert result.status == "completed"
+    assert result.manifest["persona_models"] == {"Bo Reyes": "scripted/fixed?text=hello there"}
+    agents = load_run(result.run_dir).agents
+    (bo,) = set(agents.loc[agents["name"] == "Bo Reyes", "agent_id"])
+    calls = result.llm_calls
+    pinned = calls["model"] == "scripted/fixed?text=hello there"
+    assert pinned.any() and not pinned.all()
+    assert set(calls.loc[pinned, "agent_id"]) == {bo}
+    assert set(calls.loc[calls["agent_id"] == bo, "model"]) == {"scripted/fixed?text=hello there"}

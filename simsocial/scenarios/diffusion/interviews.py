@@ -46,7 +46,12 @@ def interview_news(model: DiffusionModel, now: float) -> None:
         )
         asks.append(
             model.session.ask_choose(
-                prompt, ["yes", "no"], rng=model.rng, relabel=False, meta=model.meta(a)
+                prompt,
+                ["yes", "no"],
+                rng=model.rng,
+                relabel=False,
+                meta=model.meta(a),
+                model=a.persona.model,
             )
         )
     model.calls["interview"] += len(asks)
@@ -80,7 +85,10 @@ def interview_acquaintances(model: DiffusionModel, now: float, when: str) -> flo
         )
         asks.append(
             model.session.ask_structured(
-                prompt, acquaintances_for(len(agents) - 1), meta=model.meta(a)
+                prompt,
+                acquaintances_for(len(agents) - 1),
+                meta=model.meta(a),
+                model=a.persona.model,
             )
         )
     model.calls["acquaintances"] += len(asks)

@@ -57,8 +57,8 @@ class DiffusionModel(SimModel):
         taken = {p.name.casefold() for p in people}
         people += generate(self.rng, graph.number_of_nodes() - len(people), taken)
         agents = [Villager(self, p) for p in people]
-        # every persona talks through the run's session; a pinned model is reported, not used
-        self.unpinned = sorted(p.name for p in people if p.model and p.model != spec.llm.model)
+        # a persona that pins its own model talks through it (same session, budget and log)
+        self.pinned = {p.name: p.model for p in people if p.model and p.model != spec.llm.model}
         nodes = sorted(graph.nodes())
         self.graph = graph.__class__(
             (agents[nodes.index(u)].unique_id, agents[nodes.index(v)].unique_id)
@@ -129,7 +129,11 @@ class DiffusionModel(SimModel):
         for a in agents:
             reflections = [r.text for r in a.mind.stream.records if r.kind == "reflection"][-5:]
             prompt = a.planner.day_prompt(a.persona.render(), reflections)
-            asks.append(self.session.ask_structured(prompt, DayPlan, meta=self.meta(a)))
+            asks.append(
+                self.session.ask_structured(
+                    prompt, DayPlan, meta=self.meta(a), model=a.persona.model
+                )
+            )
         for agent, answer in zip(agents, self.session.gather(asks), strict=True):
             agent.planner.calls += 1
             agent.planner.set_day(answer.value, day_start)
@@ -184,7 +188,10 @@ class DiffusionModel(SimModel):
             dialogue=bullets([f"{s}: {t}" for s, t in dialogue]) if dialogue else "(just met)",
         )
         return self.session.ask_complete(
-            prompt, max_tokens=self.params.utterance_tokens, meta=self.meta(speaker)
+            prompt,
+            max_tokens=self.params.utterance_tokens,
+            meta=self.meta(speaker),
+            model=speaker.persona.model,
         )
 
     def hear(
@@ -236,7 +243,9 @@ class DiffusionModel(SimModel):
             return
         plans = {a: a.mind.rater.plan(a.name, ts) for a, ts in texts.items() if ts}
         asks = [
-            self.session.ask_structured(p, ratings_for(len(chunk)), meta=self.meta(a))
+            self.session.ask_structured(
+                p, ratings_for(len(chunk)), meta=self.meta(a), model=a.persona.model
+            )
             for a, (chunks, prompts) in plans.items()
             for chunk, p in zip(chunks, prompts, strict=True)
         ]
@@ -286,7 +295,7 @@ class DiffusionModel(SimModel):
         reflections = sum(a.mind.reflector.stats.reflections for a in self.villagers)
         total = sum(self.calls.values())
         return {
-            "persona_models_ignored": self.unpinned,
+            "persona_models": self.pinned,
             "calls": {
                 "by_kind": {k: int(self.calls[k]) for k in CALL_KINDS},
                 "total": int(total),

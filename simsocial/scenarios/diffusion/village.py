@@ -94,7 +94,9 @@ class Villager(LLMAgent):
         super().__init__(model)
         self.persona = persona
         self.name = persona.name
-        self.port = SessionPort(model.session, {"agent_id": int(self.unique_id)})
+        self.port = SessionPort(
+            model.session, {"agent_id": int(self.unique_id)}, model=persona.model
+        )
         self.mind = Mind(self.name, self.port, model.spec.mind)
         self.planner = Planner(self.port, self.name, model.spec.mind.planning, finest=0)
         self.seeded = False
