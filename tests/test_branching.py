@@ -109,3 +109,16 @@ def test_branching_where_no_checkpoint_was_kept_names_the_steps_that_were(
     assert main(["branch", str(parent), "--at", "9", "--quiet"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: cannot branch") and "Traceback" not in error
+
+
+def test_a_branch_can_carry_an_intervention_from_the_fork(parent: Path) -> None:
+    """What-if at step t: the branch gets zealots at the fork; before it, nothing differs."""
+    zealots = {"at": AT, "do": "set_state", "select": {"fraction": 0.5},
+               "state": {"zealot": True, "opinion": "B"}}  # fmt: skip
+    (result,) = branch(parent, AT, overrides={"interventions": [zealots]}, keep_seed=True)
+    trunk, own = frames(parent), frames(result.run_dir)
+    for name in ("events", "model", "agents"):
+        pd.testing.assert_frame_equal(before(own[name], AT), before(trunk[name], AT))
+    applied = own["events"][own["events"]["kind"] == "intervention"]
+    assert list(applied["step"]) == [AT]
+    assert (trunk["events"]["kind"] != "intervention").all()
