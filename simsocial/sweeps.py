@@ -272,12 +272,16 @@ def _dispatch_ray(
         raise SimsocialError("--backend ray needs Ray: pip install 'simsocial[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(
-            address=ray_address,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+        try:
+            ray.init(
+                address=ray_address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = ray_address or "a local Ray"
+            raise SimsocialError(f"could not start or reach {where}: {exc}") from None
     try:
         remote = ray.remote(num_cpus=1)(_execute)
         pending: dict[Any, str] = {}
