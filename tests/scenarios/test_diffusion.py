@@ -192,3 +192,25 @@ def test_a_persona_that_pins_its_own_model_talks_through_it(tmp_path):
     assert pinned.any() and not pinned.all()
     assert set(calls.loc[pinned, "agent_id"]) == {bo}
     assert set(calls.loc[calls["agent_id"] == bo, "model"]) == {"scripted/fixed?text=hello there"}
+
+
+def test_a_broadcast_intervention_informs_its_receivers_from_that_day(tmp_path):
+    """What if the news is broadcast to two villagers on day 2? With no passing on (p = 0)
+    exactly the seed and the receivers end up informed, and they say so in the interviews."""
+    data = spec_for(3, 6, 3, 0.0, tmp_path).model_dump(mode="json")
+    data["interventions"] = [
+        {"at": 1, "do": "broadcast", "select": {"random": 2},
+         "message": "Radio: Olivia is running for mayor."}
+    ]  # fmt: skip
+    result = simsocial.run(parse_scenario(data))
+    assert result.status == "completed"
+    run = load_run(result.run_dir)
+    told = run.payloads("told")
+    received = told[told["from"] == "broadcast"]
+    assert len(received) == 2 and set(received["step"]) == {1}
+    model = run.model.set_index("day")
+    seeded = len(run.payloads("seeded"))
+    informed_end = seeded + int(received["first_time"].sum())
+    assert model.loc[1, "true_informed_fraction"] == pytest.approx(seeded / 6)
+    assert model.loc[3, "true_informed_fraction"] == pytest.approx(informed_end / 6)
+    assert model.loc[3, "aware_fraction"] == model.loc[3, "true_informed_fraction"]

@@ -74,6 +74,7 @@ class DiffusionModel(SimModel):
         self.utterances = 0
         self.told = 0
         self.started = False
+        self.pending: dict[int, list[str]] = {}  # broadcasts heard at the start of the next day
         self.days = 0
         self.density_start: float | None = None
         self.density_end: float | None = None
@@ -88,6 +89,8 @@ class DiffusionModel(SimModel):
         day_start = 24.0 * self.step_index
         if not self.started:
             self.setup(day_start)
+        if self.pending:
+            self.hear_broadcasts(day_start + 8.0)
         if self.spec.mind.planning:
             self.plan(day_start)
         for r in range(self.params.rounds_per_day):
@@ -121,6 +124,27 @@ class DiffusionModel(SimModel):
                 self.log("seeded", {"name": agent.name, "news": self.params.news}, agent.unique_id)
         self.remember(texts, about, now)
         self.density_start = interview_acquaintances(self, now, "start")
+
+    def deliver(self, ids: list[int], message: str) -> None:
+        """A `broadcast` intervention: the selected villagers hear `message` at the start of the
+        day (before plans and talk); if it carries the news it informs them, as a telling does."""
+        for i in ids:
+            self.pending.setdefault(int(i), []).append(message)
+
+    def hear_broadcasts(self, now: float) -> None:
+        texts: dict[Villager, list[str]] = {}
+        for i, messages in sorted(self.pending.items()):
+            agent = self.by_id[i]
+            texts[agent] = list(messages)
+            if any(mentions(m, self.params.keywords) for m in messages):
+                self.log(
+                    "told",
+                    {"from": "broadcast", "to": agent.name, "first_time": not agent.informed},
+                    agent.unique_id,
+                )
+                agent.informed = True
+        self.pending = {}
+        self.remember(texts, {a: [""] * len(ts) for a, ts in texts.items()}, now)
 
     def plan(self, day_start: float) -> None:
         """Every agent's day plan, asked together (reflections so far feed it)."""
@@ -316,6 +340,7 @@ class DiffusionModel(SimModel):
         state = super().get_state()
         state.update(
             started=self.started,
+            pending={i: list(ms) for i, ms in self.pending.items()},
             calls=dict(self.calls),
             counts=(self.conversations, self.utterances, self.told, self.days),
             density=(self.density_start, self.density_end),
@@ -335,6 +360,7 @@ class DiffusionModel(SimModel):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.started = state["started"]
+        self.pending = {int(i): list(ms) for i, ms in state.get("pending", {}).items()}
         self.calls = Counter(state["calls"])
         self.conversations, self.utterances, self.told, self.days = state["counts"]
         self.density_start, self.density_end = state["density"]
