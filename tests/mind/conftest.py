@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 from pydantic import BaseModel
-
-from simsocial.llm import Gateway, LLMConfig, Session
 
 
 class FakePort:
@@ -46,20 +43,3 @@ class FakePort:
 @pytest.fixture
 def fake_port() -> type[FakePort]:
     return FakePort
-
-
-@pytest.fixture
-def gateway() -> Iterator[Gateway]:
-    gw = Gateway(max_concurrency=16, retry_initial_s=0.001, retry_max_s=0.01)
-    yield gw
-    gw.close()
-
-
-@pytest.fixture
-def make_session(gateway: Gateway, tmp_path: Path) -> Callable[..., Session]:
-    """session(model=..., **llm keys): a scripted session on the test gateway."""
-
-    def make(model: str = "scripted/random", **keys: object) -> Session:
-        return gateway.session(LLMConfig(model=model, **keys), run_id="mind", cache_dir=tmp_path)
-
-    return make

@@ -1,4 +1,5 @@
-"""Fixtures for the gateway tests: a private gateway with tiny backoff, closed after each test."""
+"""Fixtures shared by the test packages: a private gateway with tiny backoff, closed after each
+test, and scripted sessions on it with their cache under the test's tmp_path."""
 
 from __future__ import annotations
 
