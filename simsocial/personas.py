@@ -64,6 +64,14 @@ def _where(path: Path, line: int, err: ValidationError | str) -> PersonaError:
     return PersonaError(f"{path}:{line}: {detail}")
 
 
+def _validated(data: dict[str, Any], path: Path, line: int) -> Persona:
+    """A Persona from one row, or a PersonaError naming the file and line."""
+    try:
+        return Persona.model_validate(data)
+    except ValidationError as exc:
+        raise _where(path, line, exc) from None
+
+
 def _check_unique(personas: list[tuple[int, Persona]], path: Path) -> list[Persona]:
     seen: dict[str, int] = {}
     for line, p in personas:
@@ -93,10 +101,7 @@ def load_yaml(path: str | Path) -> list[Persona]:
         data = yaml.safe_load(yaml.serialize(node))
         if not isinstance(data, dict):
             raise _where(path, line, "each persona must be a mapping")
-        try:
-            out.append((line, Persona.model_validate(data)))
-        except ValidationError as exc:
-            raise _where(path, line, exc) from None
+        out.append((line, _validated(data, path, line)))
     return _check_unique(out, path)
 
 
@@ -123,10 +128,7 @@ def load_csv(path: str | Path) -> list[Persona]:
                 for k, v in row.items()
                 if v is not None and v.strip()
             }
-            try:
-                out.append((line, Persona.model_validate(data)))
-            except ValidationError as exc:
-                raise _where(path, line, exc) from None
+            out.append((line, _validated(data, path, line)))
     return _check_unique(out, path)
 
 

@@ -72,7 +72,8 @@ class ChunkedTable:
         return part_files(self.directory.parent, self.name)
 
     def part_path(self, index: int) -> Path:
-        self.directory.mkdir(exist_ok=True)
+        if not self.directory.exists():  # a stat per flush is cheaper than a mkdir
+            self.directory.mkdir(exist_ok=True)
         return self.directory / f"{self.name}-{index:06d}.parquet"
 
     def append(self, row: dict[str, Any]) -> None:

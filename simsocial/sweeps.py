@@ -253,9 +253,8 @@ def _dispatch(
     else:
         pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="sweep")
     with pool:
-        extra = (gateway,) if gateway is not None else ()
         futures = {
-            pool.submit(_execute, spec, run_dir, *extra): name for name, spec, run_dir in jobs
+            pool.submit(_execute, spec, run_dir, gateway): name for name, spec, run_dir in jobs
         }
         for future in as_completed(futures):
             yield futures[future], _outcome(future.result)
