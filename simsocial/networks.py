@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simsocial.errors import SimsocialError
+from simsocial.limits import agents_problem, graph_problem
 from simsocial.spec_errors import show_value
+from simsocial.userfiles import UserFileError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -172,7 +174,27 @@ def check_network(
                 ("n",), f"is {n} but {generator} {_describe(generator, params)} has {implied} nodes"
             )
         )
+    if not problems:
+        problems.extend(_size_problems(generator, params, n, implied))
     return problems
+
+
+def _size_problems(
+    generator: str, params: Mapping[str, Any], n: int | None, implied: int | None
+) -> list[ParamProblem]:
+    """Node count and estimated graph memory against the stated limits (simsocial.limits)."""
+    size = n if n is not None else implied
+    if size is None:
+        return []
+    where: tuple[str | int, ...] = ("n",)
+    if n is None:
+        where = ("params", "dim" if generator == "lattice" else "sizes")
+    too_many = agents_problem(size, "nodes")
+    if too_many:
+        message = too_many if n is not None else f"give {size:,} nodes, but n {too_many}"
+        return [ParamProblem(where, message)]
+    too_big = graph_problem(generator, size, params)
+    return [ParamProblem(where, too_big)] if too_big else []
 
 
 def _takes(generator: str) -> str:
@@ -192,7 +214,7 @@ def build_network(spec: NetworkSpec, seed: int, n: int | None = None) -> nx.Grap
     connected_watts_strogatz_graph (redraws up to 100 times until connected), since a
     disconnected graph can never reach consensus. Edge-list nodes are relabelled 0..n-1 in sorted
     order (numerically when every label is an integer); the original label is the node attribute
-    "label".
+    "label" (see `node_traits`), and a stochastic block model's nodes carry "block".
     """
     import networkx as nx
 
@@ -236,33 +258,30 @@ def build_network(spec: NetworkSpec, seed: int, n: int | None = None) -> nx.Grap
 
 
 def read_edge_list(path: Path) -> nx.Graph:
-    """An undirected graph from a 'u v' file ('#' comments, extra columns ignored), nodes 0..n-1."""
+    """An undirected graph from a strict 'u v' file (see simsocial.edgelists), nodes 0..n-1 in
+    sorted order, each with its original id as the node attribute "label"."""
     import networkx as nx
 
+    from simsocial.edgelists import read
+
     try:
-        raw = nx.read_edgelist(path, comments="#", nodetype=str, data=False)
-    except OSError as exc:
-        raise NetworkError(f"network.path: cannot read {path}: {exc.strerror}") from exc
-    except (UnicodeDecodeError, TypeError, nx.NetworkXException) as exc:
-        raise NetworkError(f"network.path: {path} is not a 'u v' edge list: {exc}") from exc
-    if raw.number_of_nodes() == 0:
-        raise NetworkError(f"network.path: {path} has no edges")
-    numeric = _as_ints(list(raw))
-    labels = sorted(raw, key=numeric.__getitem__) if numeric else sorted(raw)
-    originals: dict[str, Any] = numeric or {label: label for label in labels}
-    index = {label: i for i, label in enumerate(labels)}
+        parsed = read(path)
+    except UserFileError as exc:
+        raise NetworkError(f"network.path: {exc}") from None
     graph = nx.Graph()
-    graph.add_nodes_from((i, {"label": originals[label]}) for label, i in index.items())
-    graph.add_edges_from((index[u], index[v]) for u, v in raw.edges())
+    graph.add_nodes_from((i, {"label": label}) for i, label in enumerate(parsed.labels))
+    graph.add_edges_from(parsed.edges)
     return graph
 
 
-def _as_ints(labels: list[str]) -> dict[str, int]:
-    """label -> int when every label is an integer, else empty (then labels sort as text)."""
-    try:
-        return {label: int(label) for label in labels}
-    except ValueError:
-        return {}
+def node_traits(graph: nx.Graph, node: int) -> dict[str, Any]:
+    """What an agent laid on `node` carries from the network: its original id (`node`: the
+    edge-list id, else the generator's 0..n-1) and its stochastic block (`block`) if any."""
+    data = graph.nodes[node]
+    traits: dict[str, Any] = {"node": data.get("label", node)}
+    if "block" in data:
+        traits["block"] = int(data["block"])
+    return traits
 
 
 def independent_batches(order: Sequence[int], graph: nx.Graph) -> list[list[int]]:

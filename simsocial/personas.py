@@ -9,6 +9,7 @@ duplicate names, and reports how spread out the traits are.
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simsocial.errors import SimsocialError
 from simsocial.llm.prompts import Template
 from simsocial.mind.llm_port import LLMPort
+from simsocial.userfiles import UserFileError, display, read_text
 
 EXPAND = Template(
     "personas.expand",
@@ -54,14 +56,14 @@ class Persona(BaseModel):
         return " ".join(parts)
 
 
-def _where(path: Path, line: int, err: ValidationError | str) -> PersonaError:
+def _where(path: Path, line: int | None, err: ValidationError | str) -> PersonaError:
     if isinstance(err, ValidationError):
         detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in err.errors()
         )
     else:
         detail = err
-    return PersonaError(f"{path}:{line}: {detail}")
+    return PersonaError(f"{display(path)}:{line}: {detail}" if line else f"{display(path)}: {detail}")
 
 
 def _validated(data: dict[str, Any], path: Path, line: int) -> Persona:
@@ -82,26 +84,35 @@ def _check_unique(personas: list[tuple[int, Persona]], path: Path) -> list[Perso
     return [p for _, p in personas]
 
 
+def _text(path: Path) -> str:
+    """The file's text through the one reader of user files (devices, loops, size, UTF-8)."""
+    try:
+        return read_text(path, "a persona file")
+    except UserFileError as exc:
+        raise PersonaError(str(exc)) from None
+
+
 def load_yaml(path: str | Path) -> list[Persona]:
-    """A YAML list of persona mappings (or {personas: [...]})."""
-    import yaml
+    """A YAML list of persona mappings (or {personas: [...]}); aliases and depth are bounded."""
+    from simsocial.spec_errors import SpecError
+    from simsocial.spec_yaml import parse
 
     path = Path(path)
     try:
-        root = yaml.compose(path.read_text())
-    except yaml.YAMLError as exc:
-        raise PersonaError(f"{path}: not valid YAML: {exc}") from None
-    if root is not None and isinstance(root, yaml.MappingNode):
-        root = next((v for k, v in root.value if k.value == "personas"), None)
-    if not isinstance(root, yaml.SequenceNode):
-        raise PersonaError(f"{path}: expected a list of personas (or a 'personas:' list)")
+        data, lines, _ = parse(_text(path), display(path))
+    except SpecError as exc:
+        raise PersonaError(str(exc)) from None
+    at: tuple[str, ...] = ()
+    if isinstance(data, dict) and "personas" in data:
+        data, at = data["personas"], ("personas",)
+    if not isinstance(data, list):
+        raise _where(path, lines.get(()), "expected a list of personas (or a 'personas:' list)")
     out = []
-    for node in root.value:
-        line = node.start_mark.line + 1
-        data = yaml.safe_load(yaml.serialize(node))
-        if not isinstance(data, dict):
+    for i, item in enumerate(data):
+        line = lines.get((*at, str(i)), 0)
+        if not isinstance(item, dict):
             raise _where(path, line, "each persona must be a mapping")
-        out.append((line, _validated(data, path, line)))
+        out.append((line, _validated(item, path, line)))
     return _check_unique(out, path)
 
 
@@ -109,27 +120,38 @@ def load_csv(path: str | Path) -> list[Persona]:
     """CSV with columns name, description, traits (separated by ';'), model; every other
     column is a demographic (empty cells left out; integers kept as integers)."""
     path = Path(path)
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "name" not in reader.fieldnames:
-            raise PersonaError(f"{path}:1: the header needs a 'name' column")
-        out = []
+    reader = csv.DictReader(io.StringIO(_text(path), newline=""))
+    header = reader.fieldnames or []
+    if "name" not in header:
+        found = ", ".join(repr(h) for h in header) if header else "no columns"
+        raise _where(path, 1, f"the header needs a 'name' column (found {found})")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise _where(path, 1, f"column {repeated[0]!r} appears more than once in the header")
+    out = []
+    try:
         for row in reader:
             line = reader.line_num
             if None in row:
                 raise _where(path, line, "more cells than header columns")
-            data: dict[str, Any] = {"name": (row.pop("name") or "").strip()}
-            data["description"] = (row.pop("description", "") or "").strip()
-            data["traits"] = [t.strip() for t in (row.pop("traits", "") or "").split(";")]
-            data["traits"] = [t for t in data["traits"] if t]
-            data["model"] = (row.pop("model", "") or "").strip() or None
-            data["demographics"] = {
-                k: int(v) if v.strip().lstrip("-").isdigit() else v.strip()
-                for k, v in row.items()
-                if v is not None and v.strip()
-            }
-            out.append((line, _validated(data, path, line)))
+            out.append((line, _validated(_row(row), path, line)))
+    except csv.Error as exc:
+        raise _where(path, reader.line_num, f"not valid CSV ({exc})") from None
     return _check_unique(out, path)
+
+
+def _row(row: dict[str, str | None]) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": (row.pop("name") or "").strip()}
+    data["description"] = (row.pop("description", "") or "").strip()
+    data["traits"] = [t.strip() for t in (row.pop("traits", "") or "").split(";")]
+    data["traits"] = [t for t in data["traits"] if t]
+    data["model"] = (row.pop("model", "") or "").strip() or None
+    data["demographics"] = {
+        k: int(v) if v.strip().lstrip("-").isdigit() else v.strip()
+        for k, v in row.items()
+        if v is not None and v.strip()
+    }
+    return data
 
 
 def load(path: str | Path) -> list[Persona]:
@@ -139,7 +161,7 @@ def load(path: str | Path) -> list[Persona]:
         return load_yaml(path)
     if suffix == ".csv":
         return load_csv(path)
-    raise PersonaError(f"{path}: persona files are .yaml, .yml or .csv")
+    raise PersonaError(f"{display(path)}: persona files are .yaml, .yml or .csv, not {suffix!r}")
 
 
 class PersonaBatch(BaseModel):

@@ -8,7 +8,6 @@ PyYAML are imported here, so `simsocial validate` answers at once.
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +16,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from simsocial.scenarios import KINDS
+from simsocial.spec_content import check_content
 from simsocial.spec_errors import Problem, SpecError, did_you_mean, show_value, translate
-from simsocial.spec_models import RELATIVE_PATH, ScenarioSpec
+from simsocial.spec_models import ScenarioSpec
+from simsocial.spec_yaml import parse as _parse_yaml
+from simsocial.spec_yaml import read as _read
+from simsocial.userfiles import absolute
+from simsocial.userfiles import problem as file_problem
 
 __all__ = [
     "Problem",
@@ -35,15 +39,13 @@ __all__ = [
 
 Loc = tuple[str, ...]
 M = TypeVar("M", bound=BaseModel)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same results, 10x faster
 Overrides = list[str] | Mapping[str, Any] | None
 
 
 def load_scenario(path: str | Path, overrides: Overrides = None) -> ScenarioSpec:
     """Read, override, validate a scenario file; relative paths in it resolve next to it."""
     path = Path(path)
-    shown = _display(path)
-    text = _read(path, shown)
+    shown, text = _read(path)
     data, lines, problems = _parse_yaml(text, shown)
     if not isinstance(data, dict):
         if data is None:
@@ -70,8 +72,8 @@ def parse_scenario(
 def load_file(path: str | Path, cls: type[M]) -> M:
     """Any YAML file validated against a pydantic model (e.g. a sweep file), located errors."""
     path = Path(path)
-    shown = _display(path)
-    data, lines, problems = _parse_yaml(_read(path, shown), shown)
+    shown, text = _read(path, "a YAML file")
+    data, lines, problems = _parse_yaml(text, shown)
     if not isinstance(data, dict):
         raise SpecError(
             [Problem(shown, lines.get(()), "", f"must be a mapping, got {_kind_of(data)}")]
@@ -132,102 +134,6 @@ def json_schema() -> dict[str, Any]:
         "discriminator": {"propertyName": "kind", "mapping": mapping},
         "$defs": defs,
     }
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def _display(path: Path) -> str:
-    """The path relative to the working directory when it lies below it."""
-    absolute = path.absolute()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _read(path: Path, shown: str) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError([Problem(shown, None, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise SpecError([Problem(shown, None, "", "is a directory, not a scenario file")]) from None
-    except OSError as exc:
-        raise SpecError([Problem(shown, None, "", f"cannot read: {exc.strerror}")]) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x})"
-        raise SpecError([Problem(shown, line, "", message)]) from None
-
-
-def _parse_yaml(text: str, shown: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
-    """Data as yaml.safe_load gives it, the line of every key path, and duplicate-key problems."""
-    loader: Any = None
-    try:
-        loader = _Loader(text)
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise SpecError([Problem(shown, line, "", _yaml_message(exc, text))]) from None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        message = f"character #x{exc.character:04x} is not allowed in YAML"
-        raise SpecError([Problem(shown, line, "", message)]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([Problem(shown, None, "", f"YAML error: {exc}")]) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    lines: dict[Loc, int] = {}
-    problems: list[Problem] = []
-    if node is not None:
-        _index(node, (), lines, problems, shown)
-    return data, lines, problems
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
-    problem = exc.problem or "invalid YAML"
-    mark = exc.problem_mark
-    if (
-        "tab" in problem
-        or "'\\t'" in problem
-        or (mark and text[mark.index : mark.index + 1] == "\t")
-    ):
-        return "YAML syntax error: a tab character; YAML indents with spaces only"
-    if exc.context and not exc.context.startswith("while"):
-        return f"YAML syntax error: {exc.context}, {problem}"
-    context = f" ({exc.context})" if exc.context else ""
-    return f"YAML syntax error: {problem}{context}"
-
-
-def _index(
-    node: yaml.Node, at: Loc, lines: dict[Loc, int], problems: list[Problem], shown: str
-) -> None:
-    """Record the line of every key path below `node`; flag duplicate keys (safe_load hides)."""
-    lines.setdefault(at, node.start_mark.line + 1)
-    children: list[tuple[Loc, yaml.Node]] = []
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
-                continue
-            here, line = (*at, key.value), key.start_mark.line + 1
-            if here in lines:
-                message = f"duplicate key '{key.value}' (first at line {lines[here]})"
-                problems.append(Problem(shown, line, ".".join(here), message))
-            lines[here] = line
-            children.append((here, value))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[(*at, str(i))] = item.start_mark.line + 1
-            children.append(((*at, str(i)), item))
-    for here, child in children:
-        if isinstance(child, yaml.MappingNode | yaml.SequenceNode):
-            _index(child, here, lines, problems, shown)
 
 
 def _kind_of(value: Any) -> str:
@@ -332,6 +238,8 @@ def _validate(
         problems.extend(found)
     else:
         problems.extend(_resolve_paths(spec, (), base_dir, place))
+        if not problems:
+            problems.extend(place(tuple(map(str, w)), m) for w, m in check_content(spec))
     if problems or spec is None:
         raise SpecError(sorted(problems, key=lambda p: (p.override, p.line or 0)))
     return spec
@@ -356,23 +264,24 @@ def _unknown_kind(kind: Any) -> str:
 
 
 def _resolve_paths(model: BaseModel, at: Loc, base: Path, place: Any) -> list[Problem]:
-    """Make fields marked RELATIVE_PATH absolute against `base`; report files that are missing."""
+    """Make fields marked RELATIVE_PATH absolute against `base`; report paths that cannot be
+    read as files (missing, a directory, a device, a symlink loop, unreadable, too large)."""
     problems: list[Problem] = []
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
+        extra = field.json_schema_extra
         if isinstance(value, BaseModel):
             problems.extend(_resolve_paths(value, (*at, name), base, place))
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     problems.extend(_resolve_paths(item, (*at, name, str(i)), base, place))
-        elif isinstance(value, str) and field.json_schema_extra == RELATIVE_PATH:
-            resolved = (base / os.path.expanduser(value)).resolve()
+        elif isinstance(value, str) and isinstance(extra, dict) and extra.get("x-relative-path"):
+            resolved = absolute(base, value)
             setattr(model, name, str(resolved))
-            if not resolved.is_file():
-                problems.append(
-                    place((*at, name), f"file not found: {show_value(value)} ({resolved})")
-                )
+            reason = file_problem(resolved, "a file")
+            if reason is not None:
+                problems.append(place((*at, name), f"{reason}: {show_value(value)} ({resolved})"))
     return problems
 
 

@@ -6,14 +6,28 @@ errors, overrides and the JSON Schema live in `simsocial.spec`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
+from simsocial.limits import steps_problem
 from simsocial.llm.config import LLMConfig
+
+if TYPE_CHECKING:
+    from simsocial.vocabulary import Population, Vocabulary
 
 # Marks a field holding a file path written relative to the scenario file; the loader resolves it.
 RELATIVE_PATH = {"x-relative-path": True}
+# A relative path to a persona file: `simsocial validate` also reads it (simsocial.spec_content).
+PERSONA_FILE = {"x-relative-path": True, "x-persona-file": True}
 
 
 class LocatedValueError(ValueError):
@@ -137,6 +151,11 @@ class InterventionSpec(BaseModel):
 class ScenarioSpec(StrictModel):
     """Keys common to every scenario file."""
 
+    # Keys that fix who the agents are and how they are linked. A branch inherits them from its
+    # parent's checkpoint and `set_param` cannot change them mid-run: the population changes only
+    # through interventions (add_agents, remove_agents, remove_edges). Kinds add their own.
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = ("kind", "network")
+
     name: str = Field(..., min_length=1, description="Scenario name; used for the run directory.")
     kind: str = Field(
         ..., description="Scenario kind: which model runs (see `simsocial scenarios`)."
@@ -165,6 +184,23 @@ class ScenarioSpec(StrictModel):
         default_factory=list,
         description="What-if events applied at a step or on a condition (README: Interventions).",
     )
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_within_limit(cls, value: int) -> int:
+        problem = steps_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    def vocabulary(self, population: Population) -> Vocabulary | None:
+        """What interventions may name (traits, state, metrics, hooks), or None when the kind
+        does not declare it (then only the run checks them)."""
+        return None
+
+    def check_population(self, population: Population) -> list[tuple[tuple[str | int, ...], str]]:
+        """Problems only the files reveal (e.g. more seeds than agents); a kind adds its own."""
+        return []
 
     @model_validator(mode="after")
     def _interventions_fit_spec(self) -> ScenarioSpec:

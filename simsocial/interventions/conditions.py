@@ -38,8 +38,19 @@ _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
 }
 
 
+# A readable condition is a line; deeper or longer text is a mistake or an attack on the parser
+# and on the recursive evaluation (a condition nested 5,000 deep would be a RecursionError).
+MAX_LENGTH = 1_000
+MAX_DEPTH = 50
+
+
 class ConditionError(ValueError):
     """A condition that is not a safe expression over metrics; the message says why."""
+
+
+class ConditionFailed(ArithmeticError):
+    """A condition that cannot be evaluated on this step's values (division by zero, overflow);
+    the schedule turns it into an InterventionError naming the entry and the step."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +62,18 @@ class Condition:
     names: frozenset[str]
 
     def holds(self, metrics: Mapping[str, Any]) -> bool:
-        """True when the condition holds for these metric values (a missing value: False)."""
+        """True when the condition holds for these metric values; a metric without a value yet
+        (None) makes it False. Arithmetic that fails raises ConditionFailed: a condition that
+        divides by zero is broken, not false."""
         try:
             return bool(_eval(self.tree.body, metrics))
-        except (ArithmeticError, TypeError, _Missing):
+        except _Missing:
             return False
+        except (ArithmeticError, TypeError) as exc:
+            values = {n: metrics.get(n) for n in sorted(self.names)}
+            shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+            reason = "divides by zero" if isinstance(exc, ZeroDivisionError) else str(exc)
+            raise ConditionFailed(f"{reason} ({shown})" if shown else reason) from None
 
 
 class _Missing(Exception):
@@ -66,14 +84,32 @@ def parse_condition(text: str) -> Condition:
     """Parse and check a condition; ConditionError says what is not allowed, and where."""
     if not text.strip():
         raise ConditionError("is empty; write a condition such as `m > 0.5`")
+    if len(text) > MAX_LENGTH:
+        raise ConditionError(f"is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ConditionError(f"is not a valid expression ({exc.msg}): {text!r}") from None
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ConditionError(f"is not a valid expression ({exc.msg}): {shown!r}") from None
+    except (RecursionError, MemoryError):
+        raise ConditionError(f"is nested too deeply; at most {MAX_DEPTH} levels are allowed") from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise ConditionError(f"is nested {depth} levels deep; at most {MAX_DEPTH} are allowed")
     names: set[str] = set()
     for node in ast.walk(tree):
         _check(node, names)
     return Condition(text, tree, frozenset(names))
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deep the syntax tree goes, counted without recursion."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, level = todo.pop()
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _check(node: ast.AST, names: set[str]) -> None:
@@ -94,8 +130,10 @@ def _check(node: ast.AST, names: set[str]) -> None:
         if not isinstance(func, ast.Name) or func.id not in FUNCTIONS or node.keywords:
             shown = ast.unparse(func)
             raise ConditionError(f"calls {shown}(); only abs(), min() and max() are allowed")
-        if not node.args:
-            raise ConditionError(f"{func.id}() needs an argument")
+        if func.id == "abs" and len(node.args) != 1:
+            raise ConditionError("abs() takes exactly one argument")
+        if func.id != "abs" and len(node.args) < 2:
+            raise ConditionError(f"{func.id}() needs at least two arguments")
         return
     if not isinstance(node, allowed):
         raise ConditionError(

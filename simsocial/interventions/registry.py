@@ -177,6 +177,14 @@ def check_against_spec(spec: ScenarioSpec) -> list[tuple[Where, str]]:
             message = f"'{path}' cannot change mid-run (fixed: {', '.join(FROZEN_PATHS)})"
             problems.append(((*where, "path"), message))
             continue
+        fixed = _population_key(path, type(spec).POPULATION_KEYS)
+        if fixed is not None:
+            message = (
+                f"'{fixed}' fixes the population and cannot change mid-run; use add_agents, "
+                "remove_agents or remove_edges"
+            )
+            problems.append(((*where, "path"), message))
+            continue
         try:
             type(spec).model_validate(apply_overrides(base, {path: params.value}))  # type: ignore[attr-defined]
         except (ValidationError, SpecError) as exc:
@@ -192,3 +200,11 @@ def check_against_spec(spec: ScenarioSpec) -> list[tuple[Where, str]]:
             for problem in found:
                 problems.append(((*where, "value"), f"{problem.path}: {problem.message}"))
     return problems
+
+
+def _population_key(path: str, keys: tuple[str, ...]) -> str | None:
+    """The population key that `path` sets or lies inside (e.g. growth.n for growth), or None."""
+    for key in keys:
+        if path == key or path.startswith(key + ".") or key.startswith(path + "."):
+            return key
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simsocial.interventions.conditions import Condition, parse_condition
+from simsocial.interventions.conditions import Condition, ConditionFailed, parse_condition
 from simsocial.interventions.registry import (
     KINDS,
     Act,
@@ -51,6 +51,7 @@ class Schedule:
             for i, item in enumerate(items)
         ]
         self.fired: list[dict[str, Any]] = []
+        self.last_step: int | None = None  # the last step whose interventions were checked
         self._checked = False
 
     def check(self, model: SimModel) -> None:
@@ -80,6 +81,7 @@ class Schedule:
         if not self._checked:
             self.check(model)
         step = model.step_index
+        self.last_step = step
         fired_once = {f["index"] for f in self.fired}
         values: dict[str, Any] | None = None
         applied = []
@@ -90,7 +92,13 @@ class Schedule:
                 if entry.index in fired_once and not entry.spec.repeat:
                     continue
                 values = values if values is not None else metrics(model)
-                due = entry.condition.holds(values)
+                try:
+                    due = entry.condition.holds(values)
+                except ConditionFailed as exc:
+                    raise InterventionError(
+                        f"interventions.{entry.index}.when: `{entry.condition.text}` cannot be "
+                        f"evaluated at step {step}: {exc}"
+                    ) from None
             if not due:
                 continue
             try:
@@ -103,6 +111,30 @@ class Schedule:
             model.log("intervention", record)
             applied.append(record)
         return applied
+
+    def unfired(self, steps_done: int | None = None) -> list[str]:
+        """One line per intervention that never fired, saying why, for the manifest and summary
+        (an intervention at a step the run never reached is otherwise silent). `steps_done` is
+        how many steps the run took; without it, the last step this schedule checked is named."""
+        fired = {f["index"] for f in self.fired}
+        if steps_done is not None:
+            reached = f"the run ended after {steps_done} step{'s' if steps_done != 1 else ''}"
+        elif self.last_step is None:
+            reached = "no step was checked"
+        else:
+            reached = f"the last step checked was {self.last_step}"
+        lines = []
+        for entry in self.entries:
+            if entry.index in fired:
+                continue
+            head = f"interventions.{entry.index} ({entry.kind.name}"
+            if entry.condition is None:
+                lines.append(f"{head} at step {entry.spec.at}): never fired; {reached}")
+            else:
+                lines.append(
+                    f"{head} when `{entry.condition.text}`): the condition never held; {reached}"
+                )
+        return lines
 
     def get_state(self) -> list[dict[str, Any]]:
         return [dict(f) for f in self.fired]

@@ -21,6 +21,11 @@ def select(model: SimModel, selector: Selector) -> list[int]:
         wanted = set(selector.ids)
         ids = [i for i in ids if i in wanted]
     if selector.trait:
+        for key in selector.trait:
+            if agents and not any(_has(agent, key) for agent in agents.values()):
+                raise InterventionError(
+                    f"select.trait: no agent has a trait '{key}', so nobody would be selected"
+                )
         ids = [i for i in ids if _matches(agents[i], selector.trait)]
     if selector.fraction is not None:
         return _draw(model, ids, round(selector.fraction * len(ids)))
@@ -55,6 +60,19 @@ def _matches(agent: Any, trait: dict[str, Any]) -> bool:
         if not ok:
             return False
     return True
+
+
+def _has(agent: Any, key: str) -> bool:
+    """Whether `key` is an attribute of the agent, or a field or demographic of its persona."""
+    if hasattr(agent, key):
+        return True
+    persona = getattr(agent, "persona", None)
+    if isinstance(persona, dict):
+        return key in persona or key in (persona.get("demographics") or {})
+    if persona is None:
+        return False
+    demographics = getattr(persona, "demographics", None)
+    return hasattr(persona, key) or (isinstance(demographics, dict) and key in demographics)
 
 
 def _trait(agent: Any, key: str) -> Any:

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from simsocial.mind.config import MindConfig
 from simsocial.spec_models import (
-    RELATIVE_PATH,
+    PERSONA_FILE,
     LocatedValueError,
     NetworkSpec,
     ScenarioSpec,
     StrictModel,
 )
+from simsocial.vocabulary import BOOL, Population, Vocabulary, Values, network_traits
 
 DEFAULT_AGENTS = 25
+# What conditions can read: model.parquet columns, summary values and step.
+METRICS = frozenset(
+    {"day", "aware_fraction", "true_informed_fraction", "hallucinated", "missed", "density"}
+    | {"conversations", "utterances", "told", "llm_asks", "informed", "of", "step"}
+)
+# Ground truth an intervention may set: seeded agents always remember the news; informed ones
+# pass it on when they say it.
+STATE: dict[str, Values] = {"seeded": BOOL, "informed": BOOL}
+# Villager attributes a selector may read beside the persona's fields and demographics
+# (generated villagers have an occupation).
+TRAITS: dict[str, Values] = {**STATE, "name": None, "aware": (True, False, None)}
 
 
 class DiffusionParams(StrictModel):
@@ -44,7 +56,7 @@ class DiffusionParams(StrictModel):
             "A persona file (.yaml/.csv, relative to the scenario file) for the first agents; "
             "the rest get generated villagers. Default: all generated."
         ),
-        json_schema_extra=RELATIVE_PATH,
+        json_schema_extra=PERSONA_FILE,
     )
     rounds_per_day: PositiveInt = Field(
         2,
@@ -78,6 +90,8 @@ class DiffusionParams(StrictModel):
 class DiffusionSpec(ScenarioSpec):
     """An information-diffusion scenario file; one step is one simulated day."""
 
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (*ScenarioSpec.POPULATION_KEYS, "diffusion.personas", "diffusion.seeds")
+
     kind: Literal["diffusion"] = "diffusion"
     diffusion: DiffusionParams = Field(
         default_factory=DiffusionParams, description="The news and the conversations."
@@ -97,3 +111,40 @@ class DiffusionSpec(ScenarioSpec):
                 [(("diffusion", "seeds"), f"must be at most the number of agents ({n})")]
             )
         return self
+
+    def check_population(self, population: Population) -> list[tuple[tuple[str | int, ...], str]]:
+        """Seeds and persona files must fit the agents the network makes (an edge list's count
+        is known only from the file); extra personas would be dropped without a word."""
+        agents = population.nodes
+        if agents is None:
+            return []
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if self.diffusion.seeds > agents:
+            message = f"must be at most the number of agents ({agents}), got {self.diffusion.seeds}"
+            problems.append((("diffusion", "seeds"), message))
+        if population.personas > agents:
+            message = (
+                f"holds {population.personas} personas but the network has {agents} agents; "
+                "remove some or raise network.n"
+            )
+            problems.append((("diffusion", "personas"), message))
+        return problems
+
+    def vocabulary(self, population: Population) -> Vocabulary:
+        """Villagers: their ground truth, interview answers, persona fields, network node."""
+        persona: dict[str, Values] = {key: None for key in population.persona_fields}
+        return Vocabulary(
+            "diffusion",
+            traits={
+                "description": None,
+                "traits": None,
+                "occupation": None,
+                **persona,
+                **TRAITS,
+                **network_traits(population),
+            },
+            state=dict(STATE),
+            metrics=METRICS,
+            hooks=frozenset({"deliver", "remove_edges"}),
+            note="villagers are fixed by the network; use remove_edges to change who meets",
+        )

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from simsocial.limits import agents_problem, prompt_items_problem
 from simsocial.spec_models import LocatedValueError, ScenarioSpec, StrictModel
+from simsocial.vocabulary import Population, Vocabulary
+
+# What conditions can read: model.parquet columns (how picks were made and why they failed),
+# summary values and step.
+METRICS = frozenset(
+    {"nodes", "edges", "max_degree", "llm", "retry", "fallback", "fallbacks"}
+    | {"invalid", "duplicate", "self", "error", "step"}
+)
 
 # The shared instructions come first and the newcomer's name last, so a local model can reuse
 # the evaluated prefix across calls.
@@ -47,6 +56,14 @@ class CandidatesSpec(StrictModel):
     )
     show_degree: bool = Field(True, description="Show each candidate's follower count (degree).")
 
+    @field_validator("max_shown")
+    @classmethod
+    def _shown_within_limit(cls, value: int) -> int:
+        problem = prompt_items_problem(value, "candidates")
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class GrowthParams(StrictModel):
     """The growth process (De Marzo, Pietronero, Garcia, arXiv 2312.06619)."""
@@ -85,6 +102,14 @@ class GrowthParams(StrictModel):
         description="Prompt for one pick; must contain {candidates}; may use {name} and {m}.",
     )
 
+    @field_validator("n")
+    @classmethod
+    def _n_within_limit(cls, value: int) -> int:
+        problem = agents_problem(value, "nodes")
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("template")
     @classmethod
     def _template_has_candidates(cls, value: str) -> str:
@@ -113,6 +138,8 @@ class GrowthParams(StrictModel):
 class GrowthSpec(ScenarioSpec):
     """A network-growth scenario file."""
 
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (*ScenarioSpec.POPULATION_KEYS, "growth.n", "growth.m", "growth.naming", "growth.name_length")
+
     kind: Literal["growth"] = "growth"
     growth: GrowthParams = Field(default_factory=GrowthParams, description="The growth process.")
 
@@ -130,3 +157,12 @@ class GrowthSpec(ScenarioSpec):
                 ]
             )
         return self
+
+    def vocabulary(self, population: Population) -> Vocabulary:
+        """A newcomer exists only while it arrives, so there are no agents to select or set."""
+        return Vocabulary(
+            "growth",
+            metrics=METRICS,
+            hooks=frozenset({"remove_edges"}),
+            note="a growth agent exists only while it arrives; only links can be changed",
+        )

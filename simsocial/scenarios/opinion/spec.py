@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
+from simsocial.limits import agents_problem, prompt_items_problem
 from simsocial.spec_models import ScenarioSpec, StrictModel
+from simsocial.vocabulary import BOOL, Population, Vocabulary, network_traits
+
+# What conditions can read (model.parquet columns, summary values, step), per experiment.
+ADOPTION_METRICS = frozenset(
+    {"m", "m_target", "adopt_a", "adopt_b", "failed", "queries", "p_a", "step"}
+)
+DYNAMICS_METRICS = frozenset({"m", "n_a", "n_b", "updates", "consensus", "zealots", "step"})
+# What set_state and add_agents may write: the opinion (A or B, whatever labels the prompt shows)
+# and whether the agent is a zealot.
+STATE = {"opinion": ("A", "B"), "zealot": BOOL}
 
 # The published grid at N = 50 (../shared/data/demarzo2024), made symmetric: 15 values.
 DEFAULT_GRID = [
@@ -84,6 +95,22 @@ class OpinionParams(StrictModel):
             raise ValueError(f"must be two different non-empty tokens, got {list(value)}")
         return value
 
+    @field_validator("queries")
+    @classmethod
+    def _queries_within_limit(cls, value: int) -> int:
+        problem = agents_problem(value, "respondents")
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("group_size")
+    @classmethod
+    def _group_within_limit(cls, value: int) -> int:
+        problem = prompt_items_problem(value, "friends")
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("grid")
     @classmethod
     def _grid_in_range(cls, value: list[float]) -> list[float]:
@@ -96,6 +123,8 @@ class OpinionParams(StrictModel):
 class OpinionSpec(ScenarioSpec):
     """A majority-opinion scenario file."""
 
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (*ScenarioSpec.POPULATION_KEYS, "opinion.experiment", "opinion.queries", "opinion.initial_m")
+
     kind: Literal["opinion"] = "opinion"
     opinion: OpinionParams = Field(default_factory=OpinionParams, description="The experiment.")
 
@@ -107,3 +136,22 @@ class OpinionSpec(ScenarioSpec):
         ):
             raise ValueError("opinion.experiment 'dynamics' needs a `network:` block with `n`")
         return self
+
+    def vocabulary(self, population: Population) -> Vocabulary:
+        """Respondents (adoption) or network nodes (dynamics) holding opinion A or B."""
+        if self.opinion.experiment == "adoption":
+            return Vocabulary(
+                "opinion",
+                traits=dict(STATE),
+                state=dict(STATE),
+                metrics=ADOPTION_METRICS,
+                hooks=frozenset({"deliver"}),
+                note="opinion.experiment 'adoption' has no network; use 'dynamics'",
+            )
+        return Vocabulary(
+            "opinion",
+            traits={**STATE, **network_traits(population)},
+            state=dict(STATE),
+            metrics=DYNAMICS_METRICS,
+            hooks=frozenset({"add_agent", "remove_agent", "remove_edges", "deliver"}),
+        )

@@ -1,0 +1,108 @@
+"""Interventions checked against the scenario's vocabulary, so `validate` fails where `run` would.
+
+A selector naming a trait no agent has would select nobody; a `set_state` value outside the
+scenario's labels would fail at the step it fires; a condition over a metric the model does not
+report would never hold; a kind needing a hook the model lacks would stop the run. Each is a
+located problem here, before any model is built (simsocial.vocabulary says what each kind has).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from simsocial.interventions.conditions import parse_condition
+from simsocial.interventions.registry import KINDS, Selector, parse_params
+from simsocial.spec_errors import did_you_mean, show_value
+from simsocial.vocabulary import Vocabulary, allows, shown
+
+if TYPE_CHECKING:
+    from simsocial.spec_models import ScenarioSpec
+
+Where = tuple[str | int, ...]
+# kinds whose `state:` mapping writes agent attributes
+STATE_KINDS = ("set_state", "add_agents")
+
+
+def check_interventions(
+    spec: ScenarioSpec, vocabulary: Vocabulary | None
+) -> list[tuple[Where, str]]:
+    """Located problems of every intervention against the run's steps and, when the kind declares
+    its vocabulary, against what its agents and model have."""
+    problems: list[tuple[Where, str]] = []
+    for i, item in enumerate(spec.interventions):
+        at: Where = ("interventions", i)
+        if item.at is not None and item.at >= spec.steps:
+            message = (
+                f"step {item.at} is never reached: the run's steps are 0..{spec.steps - 1} "
+                f"(steps: {spec.steps})"
+            )
+            problems.append(((*at, "at"), message))
+        if vocabulary is None:
+            continue
+        kind = KINDS[item.do]
+        if kind.needs is not None and kind.needs not in vocabulary.hooks:
+            note = f" ({vocabulary.note})" if vocabulary.note else ""
+            message = f"scenario kind '{vocabulary.kind}' does not support '{item.do}'{note}"
+            problems.append(((*at, "do"), message))
+            continue
+        if item.when is not None:
+            problems.extend(_metrics(item.when, vocabulary, (*at, "when")))
+        params = parse_params(item)
+        for name in type(params).model_fields:
+            value = getattr(params, name)
+            if isinstance(value, Selector) and value.trait:
+                problems.extend(_traits(value.trait, vocabulary, (*at, name, "trait")))
+        state = getattr(params, "state", None)
+        if item.do in STATE_KINDS and isinstance(state, dict):
+            problems.extend(_state(state, vocabulary, (*at, "state")))
+    return problems
+
+
+def _metrics(text: str, vocabulary: Vocabulary, at: Where) -> list[tuple[Where, str]]:
+    names = sorted(vocabulary.metrics)
+    unknown = sorted(parse_condition(text).names - vocabulary.metrics)
+    if not unknown:
+        return []
+    hint = did_you_mean(unknown[0], names)
+    hint = hint if "did you mean" in hint else ""
+    return [(at, f"unknown metric '{unknown[0]}'{hint}; metrics: {', '.join(names)}")]
+
+
+def _traits(trait: dict[str, Any], vocabulary: Vocabulary, at: Where) -> list[tuple[Where, str]]:
+    problems: list[tuple[Where, str]] = []
+    known = vocabulary.traits
+    for key, wanted in trait.items():
+        if key not in known:
+            problems.append(((*at, key), _unknown("trait", key, known, vocabulary.kind)))
+            continue
+        values = wanted if isinstance(wanted, list) else [wanted]
+        bad = [v for v in values if not allows(known[key], v)]
+        if bad:
+            message = (
+                f"selects nobody: {key} is {shown(known[key])} for every agent, got "
+                f"{show_value(bad[0])}"
+            )
+            problems.append(((*at, key), message))
+    return problems
+
+
+def _state(state: dict[str, Any], vocabulary: Vocabulary, at: Where) -> list[tuple[Where, str]]:
+    problems: list[tuple[Where, str]] = []
+    settable = vocabulary.state
+    for key, value in state.items():
+        if key not in settable:
+            problems.append(((*at, key), _unknown("state", key, settable, vocabulary.kind)))
+        elif not allows(settable[key], value):
+            message = f"must be {shown(settable[key])}, got {show_value(value)}"
+            problems.append(((*at, key), message))
+    return problems
+
+
+def _unknown(what: str, key: str, known: dict[str, Any], kind: str) -> str:
+    if not known:
+        noun = "traits a selector can read" if what == "trait" else "state an intervention can set"
+        return f"agents of scenario kind '{kind}' have no {noun}, so '{key}' cannot be used"
+    noun = "trait" if what == "trait" else "settable attribute"
+    hint = did_you_mean(key, sorted(known))
+    hint = hint if "did you mean" in hint else ""
+    return f"agents have no {noun} '{key}'{hint}; known: {', '.join(sorted(known))}"
