@@ -4,6 +4,11 @@ Adoption: fit the majority force beta to P(m) (binomial likelihood first, the pa
 squares beside it for comparison) and say in plain words whether a group of N should coordinate
 (beta > ln(N) / 2). Dynamics: consensus or not, T_c / N, final m, and the trajectory m(t).
 Everything returned by `summarize` is plain Python, so it goes straight to JSON.
+
+A strong model that always joins the majority separates the curve: the likelihood rises without
+end and beta runs to the cap. Then beta is reported as "at or above the cap" with the open interval
+[lower, inf) (`beta_at_cap` = +1; -1 for a curve that always joins the minority), and N_c is the
+lower bound exp(2 lower).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simsocial.analysis.fits import (
+    BETA_CAP,
     critical_size,
     fit_beta_lsq,
     fit_beta_mle,
@@ -126,6 +132,7 @@ def summarize_adoption(run: Run) -> dict[str, Any]:
         "coordination_threshold": _round(0.5 * math.log(n)),
         "coordination_expected": None,
         "critical_size": None,
+        "beta_at_cap": 0,
     }
     replied = counts[(counts["adopt_a"] + counts["adopt_b"]) > 0]
     try:
@@ -135,18 +142,22 @@ def summarize_adoption(run: Run) -> dict[str, Any]:
     except ValueError as exc:
         metrics["verdict"] = f"no fit: {exc} ({metrics['replies']} usable replies)."
         return metrics
+    at_cap = at_the_cap(mle.beta)
+    # separated: the point estimate is only the cap, so N_c is bounded by the CI's finite end
+    bound = mle.ci_low if at_cap > 0 else mle.beta
     metrics.update(
         beta_mle=_round(mle.beta),
         beta_ci_low=_finite(mle.ci_low),
         beta_ci_high=_finite(mle.ci_high),
+        beta_at_cap=at_cap,
         coordination_expected=bool(mle.beta > 0.5 * math.log(n)),
-        critical_size=_round(critical_size(mle.beta), 4),
+        critical_size=_round(critical_size(bound), 4),
     )
     try:
         lsq = fit_beta_lsq(replied["m"], replied["p_a"])
         metrics.update(beta_lsq=_round(lsq.beta), beta_lsq_stderr=_finite(lsq.stderr))
-    except (ValueError, RuntimeError):  # curve_fit gives up on some degenerate data sets
-        pass
+    except (ValueError, RuntimeError) as exc:  # curve_fit gives up on degenerate data sets
+        metrics["beta_lsq_error"] = str(exc)
     metrics["verdict"] = adoption_verdict(metrics, str(run.manifest.get("model") or "this model"))
     return metrics
 
@@ -155,8 +166,16 @@ def adoption_verdict(metrics: dict[str, Any], model: str) -> str:
     """One plain sentence: how strong the majority force is and what it means for a group of N."""
     beta, low, high, n = (metrics[k] for k in ("beta_mle", "beta_ci_low", "beta_ci_high", "n"))
     threshold = 0.5 * math.log(n)
+    at_cap = metrics["beta_at_cap"]
+    if at_cap > 0:
+        return separated_verdict(metrics, model, threshold)
     ci = f"95% CI {_fmt(low, '-inf')} to {_fmt(high, 'open-ended')}"
     numbers = f"beta = {beta:.2f}, {ci}"
+    if at_cap < 0:
+        numbers = (
+            f"beta at or below -{BETA_CAP:g}: every reply joined the minority; "
+            f"95% CI (-inf, {_fmt(high, 'inf')}]"
+        )
     if high is not None and high < 0:
         text = (
             f"anti-majority force ({numbers}): replies lean towards the minority, so {model} "
@@ -179,10 +198,43 @@ def adoption_verdict(metrics: dict[str, Any], model: str) -> str:
             f"{_fmt_size(metrics['critical_size'])} if beta held at larger N"
         )
     if high is None and beta > 0:
-        text += "; every reply sided with the majority, so beta has no upper bound"
-    if metrics["failed"]:
-        text += f"; {metrics['failed']} of {metrics['queries']} replies could not be parsed"
-    return text + "."
+        text += "; the data do not bound beta from above"
+    return text + _failed_note(metrics) + "."
+
+
+def at_the_cap(beta: float) -> int:
+    """+1 if the fit ran to the cap (every reply joined the majority), -1 to minus the cap
+    (every reply joined the minority), 0 for an interior maximum."""
+    if beta >= BETA_CAP:
+        return 1
+    return -1 if beta <= -BETA_CAP else 0
+
+
+def separated_verdict(metrics: dict[str, Any], model: str, threshold: float) -> str:
+    """The verdict of a separated curve: beta is only bounded below, by the CI's finite end."""
+    low, n = metrics["beta_ci_low"], metrics["n"]
+    head = (
+        f"beta at or above the cap ({BETA_CAP:g}): every reply joined the majority; "
+        f"95% CI [{_fmt(low, '-inf')}, inf)"
+    )
+    if low is not None and low > threshold:
+        text = (
+            f"strong majority force ({head}): above ln(N)/2 = {threshold:.2f}, so {model} is "
+            f"expected to coordinate in groups of N = {n}, and up to at least N_c = exp(2 x "
+            f"{low:.2f}) = {_fmt_size(metrics['critical_size'])} if beta held at larger N"
+        )
+    else:
+        text = (
+            f"majority force without an upper bound ({head}): too few replies to place the "
+            f"lower end above ln(N)/2 = {threshold:.2f}; ask more queries per m"
+        )
+    return text + _failed_note(metrics) + "."
+
+
+def _failed_note(metrics: dict[str, Any]) -> str:
+    if not metrics["failed"]:
+        return ""
+    return f"; {metrics['failed']} of {metrics['queries']} replies could not be parsed"
 
 
 # --- dynamics --------------------------------------------------------------------------------

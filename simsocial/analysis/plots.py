@@ -84,9 +84,7 @@ def adoption_figure(counts: pd.DataFrame, metrics: Mapping[str, Any], title: str
                 np.maximum(tanh_curve(x, lo), tanh_curve(x, hi)),
                 color=colors[0], alpha=0.2, lw=0, label=f"95% CI [{_num(lo)}, {_num(hi)}]",
             )  # fmt: skip
-            ax.plot(
-                x, tanh_curve(x, beta), color=colors[0], lw=2, label=f"likelihood: β = {beta:.2f}"
-            )
+            ax.plot(x, tanh_curve(x, beta), color=colors[0], lw=2, label=_beta_label(beta))
         if metrics.get("beta_lsq") is not None:
             stderr = metrics.get("beta_lsq_stderr")
             spread = f" ± {stderr:.2f}" if stderr is not None else ""
@@ -104,32 +102,48 @@ def adoption_figure(counts: pd.DataFrame, metrics: Mapping[str, Any], title: str
 def beta_comparison_figure(
     metrics: Mapping[str, Any], published: Mapping[str, float], model: str
 ) -> Figure | None:
-    """This run's beta (with CI) among the published ones, beside the threshold ln(N)/2."""
+    """This run's beta (with CI) among the published ones, beside the threshold ln(N)/2.
+
+    A fit at the cap (a separated curve: every reply joined the majority, or the minority) has
+    no point estimate, only the CI's finite end: it is drawn as an arrow from that end to the
+    edge of the axis, labelled as such, never as error bars around the cap.
+    """
     import seaborn as sns
 
     beta = metrics.get("beta_mle")
     if beta is None:
         return None
+    lo, hi = metrics.get("beta_ci_low"), metrics.get("beta_ci_high")
+    capped = abs(beta) >= BETA_CAP
+    finite = [v for v in (*published.values(), lo, hi, None if capped else beta) if v is not None]
+    left = min(0.0, *finite) * 1.15 - 0.3
+    right = max(0.0, *finite) * 1.15 + 0.5
     with styled():
         fig, ax = new_figure(6.4, 0.32 * (len(published) + 1) + 1.3)
         colors = sns.color_palette("deep")
         names = [*published, model or "this run"][::-1]
-        values = [*published.values(), beta][::-1]
-        ax.scatter(values[1:], names[1:], color="grey", s=25, label="published, N = 50 (LSQ)")
-        lo = metrics.get("beta_ci_low")
-        hi = metrics.get("beta_ci_high")
-        right = max([*published.values(), beta if abs(beta) < BETA_CAP else 0.0]) * 1.15 + 0.5
-        err_lo = beta - (lo if lo is not None else -BETA_CAP)
-        err_hi = (hi if hi is not None else right) - beta
-        ax.errorbar(
-            [beta], [names[0]], xerr=[[err_lo], [err_hi]], fmt="o", color=colors[3],
-            capsize=3, label="this run (likelihood, 95% CI)",
-        )  # fmt: skip
+        ax.scatter(list(published.values())[::-1], names[1:], color="grey", s=25,
+                   label="published, N = 50 (LSQ)")  # fmt: skip
+        if capped:
+            start, end = (lo, right) if beta > 0 else (hi, left)
+            start = (left if beta > 0 else right) if start is None else start
+            side = "above" if beta > 0 else "below"
+            joined = "majority" if beta > 0 else "minority"
+            ax.annotate("", xy=(end, names[0]), xytext=(start, names[0]),
+                        arrowprops={"arrowstyle": "->", "color": colors[3], "lw": 1.5})  # fmt: skip
+            ax.scatter([start], [names[0]], color=colors[3], marker="|", s=120,
+                       label=f"this run: β at or {side} the cap, every reply joined the {joined}"
+                       f" (95% CI {_interval(lo, hi)})")  # fmt: skip
+        else:
+            err_lo = beta - (left if lo is None else lo)
+            err_hi = (right if hi is None else hi) - beta
+            ax.errorbar(
+                [beta], [names[0]], xerr=[[max(0.0, err_lo)], [max(0.0, err_hi)]], fmt="o",
+                color=colors[3], capsize=3, label="this run (likelihood, 95% CI)",
+            )  # fmt: skip
         threshold = 0.5 * math.log(metrics.get("n") or 50)
         ax.axvline(threshold, color="black", ls=":", lw=1, label=f"ln(N)/2, N = {metrics.get('n')}")
-        ax.set(
-            xlabel="majority force β", xlim=(min(0.0, beta - err_lo) - 0.3, max(right, beta + 0.5))
-        )
+        ax.set(xlabel="majority force β", xlim=(left, right))
         ax.legend(loc="lower right", fontsize="small")
     return fig
 
@@ -154,6 +168,22 @@ def trajectory_figure(traj: pd.DataFrame, tc_over_n: float | None, n: int) -> Fi
         ax.set_title(f"Opinion dynamics, N = {n}")
         ax.legend(loc="lower right", fontsize="small")
     return fig
+
+
+def _beta_label(beta: float) -> str:
+    """The legend of the likelihood curve; at the cap the curve is a step and beta unbounded."""
+    if beta >= BETA_CAP:
+        return "likelihood: β at or above the cap (every reply joined the majority)"
+    if beta <= -BETA_CAP:
+        return "likelihood: β at or below −cap (every reply joined the minority)"
+    return f"likelihood: β = {beta:.2f}"
+
+
+def _interval(lo: float | None, hi: float | None) -> str:
+    """[lo, hi] with an open end written as an open interval to infinity."""
+    left = "(−∞" if lo is None else f"[{lo:.2f}"
+    right = "∞)" if hi is None else f"{hi:.2f}]"
+    return f"{left}, {right}"
 
 
 def _capped(value: float | None, default: float) -> float:

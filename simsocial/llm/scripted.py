@@ -17,9 +17,14 @@ Policies (what they answer to a choice between `labels`):
 - ``gossip``   ``about=<keyword>``, ``p=<prob>`` (default 0.5): the agent *knows* when a bulleted
   line (``- ...``) of the prompt contains the keyword. complete(): a knower passes it on with
   probability p (``Did you hear? <that line>``), anyone else answers ``text``; a choice between
-  yes and no answers truthfully (yes iff it knows); a structured reply whose schema has one
-  list-of-strings field lists the ``<name>`` of every ``- <name>: <text>`` line whose text is
-  not ``(nothing)``. The information-diffusion twin: a known spreading probability per telling.
+  yes and no answers truthfully (yes iff it knows). Structured replies: a list of integers rates
+  each numbered memory (``1. <text>``): 9 if it names the keyword, else 2 + one per 10 words,
+  at most 5 (importance, so reflection fires once news piles up); a list of strings lists the
+  ``<name>`` of every ``- <name>: <text>`` line whose text is not ``(nothing)`` (acquaintances),
+  or, for a prompt of ``[id] <text>`` statements, one question about the keyword (reflection);
+  a list of ``text``/``evidence`` objects gives one insight restating the newest statement that
+  names the keyword (else the newest one) and citing those statements.
+  The information-diffusion twin: a known spreading probability per telling.
 
 Without `choice_labels` (a plain complete()), majority and degree infer the labels from the prompt
 and answer ``[label]``; other policies answer ``text`` (default "ok"). A JSON-schema request gets
@@ -65,6 +70,8 @@ _CANDIDATE_LINE = re.compile(r"^\s*(?:(\w+)\)\s+)?(.+?)\s*\(followers:\s*(\d+)\)
 _TOKEN_STRIP = "[](){}<>\"'`.,;:!?* "
 _BULLET = re.compile(r"^[ \t]*- (.+?)[ \t]*$", re.MULTILINE)
 _KNOWN_LINE = re.compile(r"^[ \t]*- ([^:\n]+?):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+_NUMBERED = re.compile(r"^[ \t]*\d+\. (.+?)[ \t]*$", re.MULTILINE)
+_STATEMENT = re.compile(r"^\[(\d+)\] (.+?)[ \t]*$", re.MULTILINE)
 
 
 def _seed(*parts: object) -> int:
@@ -279,13 +286,42 @@ class ScriptedProvider:
             return "Sure! Here is the answer: {not json"
         assert request.json_schema is not None
         if self.policy == "gossip":
-            props = request.json_schema.get("properties", {})
-            lists = [k for k, v in props.items() if v.get("items", {}).get("type") == "string"]
-            if len(lists) == 1:
-                prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
-                names = [n for n, t in _KNOWN_LINE.findall(prompt) if t.strip() != "(nothing)"]
-                return json.dumps({**minimal_instance(request.json_schema), lists[0]: names})
+            prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
+            reply = self._gossip_structured(request.json_schema, prompt)
+            if reply is not None:
+                return json.dumps(reply)
         return json.dumps(minimal_instance(request.json_schema))
+
+    def _gossip_structured(self, schema: dict[str, Any], prompt: str) -> dict[str, Any] | None:
+        """The gossip twin's answer to a schema with one list field (see the module docstring);
+        None for other schemas, which get the minimal instance."""
+        lists = {k: v for k, v in schema.get("properties", {}).items() if v.get("type") == "array"}
+        if len(lists) != 1:
+            return None
+        ((key, field),) = lists.items()
+        items = field.get("items", {})
+        if "$ref" in items:
+            items = schema.get("$defs", {}).get(items["$ref"].rsplit("/", 1)[-1], {})
+        keyword = self.params["about"].casefold()
+        statements = _STATEMENT.findall(prompt)
+        if items.get("type") == "integer":
+            value: list[Any] = [self._gossip_rating(t, keyword) for t in _NUMBERED.findall(prompt)]
+        elif items.get("type") == "string" and statements:
+            value = [f"What do people say about {self.params['about']}?"]
+        elif items.get("type") == "string":
+            value = [n for n, t in _KNOWN_LINE.findall(prompt) if t.strip() != "(nothing)"]
+        elif {"text", "evidence"} <= set(items.get("properties", {})) and statements:
+            news = [(int(i), t) for i, t in statements if keyword in t.casefold()]
+            cited = news or [(int(statements[-1][0]), statements[-1][1])]
+            value = [{"text": f"On reflection: {cited[-1][1]}", "evidence": [i for i, _ in cited]}]
+        else:
+            return None
+        return {**minimal_instance(schema), key: value}
+
+    @staticmethod
+    def _gossip_rating(text: str, keyword: str) -> int:
+        """9 for a memory naming the keyword, else 2 + one per 10 words, at most 5."""
+        return 9 if keyword in text.casefold() else min(5, 2 + len(text.split()) // 10)
 
 
 def minimal_instance(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:

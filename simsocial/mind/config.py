@@ -27,7 +27,6 @@ class MindConfig(BaseModel):
     w_relevance: float = Field(1.0, ge=0)
     decay: float = Field(0.995, gt=0, le=1, description="recency decay per simulated hour")
     importance_batch: int = Field(20, ge=1, description="memories rated per LLM call")
-    importance_default: int = Field(3, ge=1, le=10, description="rating when a call fails")
     budget_tokens: int = Field(600, ge=16, description="most tokens of memory put in a prompt")
 
     @property

@@ -4,11 +4,14 @@ The scenario calls `observe` with what the agent perceived (many texts at once, 
 rated in one batched call, optionally tagged with the people it concerns) and `recall` or
 `context` with a query; reflection happens by itself when due. `context` renders the recalled
 memories within the spec's token budget. With `memory: false` nothing is stored and nothing is
-recalled.
+recalled. `failures` counts what the mind could not get from the model (a scenario reports it in
+its manifest); the counts travel with the checkpoint state.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,7 @@ from simsocial.mind.config import MindConfig
 from simsocial.mind.importance import ImportanceRater
 from simsocial.mind.llm_port import LLMPort
 from simsocial.mind.memory import MemoryStream, Record
-from simsocial.mind.reflection import Reflector
+from simsocial.mind.reflection import ReflectionStats, Reflector
 from simsocial.mind.relationships import Relationships
 from simsocial.mind.retrieval import retrieve
 
@@ -34,11 +37,13 @@ class Mind:
         self.config = config or MindConfig()
         c = self.config
         self.stream = MemoryStream(dim)
-        self.rater = ImportanceRater(llm, c.importance_batch, c.importance_default)
+        self.rater = ImportanceRater(llm, c.importance_batch)
         self.reflector = Reflector(
             llm, c.reflection_threshold, c.reflection_recent, k=c.k, weights=c.weights
         )
         self.relationships = Relationships(name)
+        # failures the scenario notes for this agent (day plans, interviews), checkpointed here
+        self.noted: Counter[str] = Counter()
 
     def observe(
         self,
@@ -91,6 +96,23 @@ class Mind:
         c = self.config
         return self.relationships.about(other, self.stream, vec, now, k or c.k, c.weights, c.decay)
 
+    def note(self, kind: str) -> None:
+        """Count a failure the scenario met for this agent (e.g. an unanswered interview)."""
+        self.noted[kind] += 1
+
+    def failures(self) -> Counter[str]:
+        """What the model failed to give this agent, by kind: importance batches by reason
+        (`importance_<reason>`), memories stored unrated, reflection calls without a usable
+        answer, relationship summaries not given, and what the scenario noted."""
+        counts: Counter[str] = Counter(
+            {f"importance_{reason}": n for reason, n in self.rater.failures.items()}
+        )
+        counts["unrated_memories"] = self.rater.unrated
+        counts["reflection_failed_calls"] = self.reflector.stats.failed_calls
+        counts["relationship_failed_calls"] = self.relationships.failures
+        counts.update(self.noted)
+        return +counts  # zero counts dropped: an empty Counter means nothing failed
+
     def get_state(self) -> dict[str, Any]:
         """Plain data for a checkpoint: records, embeddings, counters, relationships, cache."""
         return {
@@ -99,6 +121,14 @@ class Mind:
             "accumulated": self.reflector.accumulated,
             "relationships": {k: list(v) for k, v in self.relationships.ids.items()},
             "importance_cache": dict(self.rater.cache),
+            "counts": {
+                "rater_calls": self.rater.calls,
+                "rater_failures": dict(self.rater.failures),
+                "unrated": self.rater.unrated,
+                "reflection": asdict(self.reflector.stats),
+                "relationship_failures": self.relationships.failures,
+                "noted": dict(self.noted),
+            },
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -108,3 +138,11 @@ class Mind:
         self.relationships.ids = {k: list(v) for k, v in state["relationships"].items()}
         self.relationships.opinions = {}
         self.rater.cache = dict(state["importance_cache"])
+        counts = state["counts"]
+        self.rater.calls = int(counts["rater_calls"])
+        self.rater.failures = Counter(counts["rater_failures"])
+        self.rater.unrated = int(counts["unrated"])
+        self.reflector.stats = ReflectionStats(**counts["reflection"])
+        self.relationships.failures = int(counts["relationship_failures"])
+        self.noted.clear()  # in place: a planner may share this counter
+        self.noted.update(counts["noted"])

@@ -3,13 +3,23 @@
 Rating each observation with its own call was the largest source of calls in the original
 generative agents. Here observations are rated in batches (one prompt lists up to `batch`
 numbered memories and gets a list of integers back), events the scenario marks trivial get
-importance 1 without a call, and ratings are cached by text. A batch whose answer is missing or
-has the wrong length falls back to `default` for its items and is counted in `failures`.
+importance 1 without a call, and ratings are cached by text.
+
+A rating is never made up. The schema asks for exactly one integer 1-10 per memory, so a reply
+with the wrong length or a number out of range fails validation and the session re-asks once,
+quoting the error (the project's policy for structured answers); a call that failed outright was
+already retried by the gateway. A batch still without usable ratings is a counted failure (its
+reason in `failures`; the reply and error kind in the run's llm_calls table), and its memories
+are stored *unrated* (importance None): they add nothing to the reflection trigger and get no
+importance term in retrieval. They are not cached, so the same text is asked again when it is
+perceived again (but not re-asked while the failed batch is being stored).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
+from typing import Annotated
 
 from pydantic import BaseModel, Field, create_model
 
@@ -23,6 +33,7 @@ RATE_IMPORTANCE = Template(
     "each of the following memories of {name}.\n{memories}\n\n"
     "Give one integer rating per memory, in the same order, as the list `ratings`.",
 )
+Rating = Annotated[int, Field(ge=1, le=10)]
 
 
 class Ratings(BaseModel):
@@ -33,38 +44,56 @@ class Ratings(BaseModel):
 
 @cache
 def ratings_for(n: int) -> type[Ratings]:
-    """Ratings of at most n items: the schema bounds the list, so a model that enforces schemas
-    (llama.cpp grammars) stops after n numbers instead of counting on to its token limit."""
-    field = (list[int], Field(max_length=n, description="one rating 1-10 per memory, in order"))
+    """Exactly n ratings of 1-10: the bounds make a wrong answer a validation error (re-asked
+    once by the session), and a model that enforces schemas (llama.cpp grammars) stops after n
+    numbers instead of counting on to its token limit."""
+    field = (
+        list[Rating],
+        Field(min_length=n, max_length=n, description="one rating 1-10 per memory, in order"),
+    )
     return create_model(f"Ratings{n}", __base__=Ratings, ratings=field)
 
 
-class ImportanceRater:
-    """Batches, skips trivial events and caches; `calls` and `failures` are counted."""
+def problem(answer: Ratings | None, size: int) -> str | None:
+    """Why an answer gives no ratings for a batch of `size` memories (None: it does)."""
+    if answer is None:
+        return "no_answer"
+    if len(answer.ratings) != size:
+        return "wrong_length"
+    if any(not 1 <= int(r) <= 10 for r in answer.ratings):
+        return "out_of_range"
+    return None
 
-    def __init__(self, llm: LLMPort, batch: int = 20, default: int = 3) -> None:
+
+class ImportanceRater:
+    """Batches, skips trivial events and caches; counts calls, failed batches by reason, and
+    the memories left unrated."""
+
+    def __init__(self, llm: LLMPort, batch: int = 20) -> None:
         if batch < 1:
             raise ValueError("importance batch size must be at least 1")
         self.llm = llm
         self.batch = batch
-        self.default = default
         self.cache: dict[str, int] = {}
         self.calls = 0
-        self.failures = 0
+        self.failures: Counter[str] = Counter()
+        self.unrated = 0
+        self.missing: set[str] = set()  # failed in `absorb`, not yet looked up: not re-asked
 
     def plan(
         self, name: str, texts: list[str], trivial: list[bool] | None = None
     ) -> tuple[list[list[str]], list[str]]:
         """The uncached texts in chunks and one rating prompt per chunk, without calling.
 
-        A scenario gathers the prompts of many agents in one batch and hands each rater its
-        answers through `absorb`; `rate` is the one-agent path through the same two halves.
+        A scenario gathers the prompts of many agents in one batch (each chunk asked with the
+        schema `ratings_for(len(chunk))`) and hands each rater its answers through `absorb`;
+        `rate` is the one-agent path through the same two halves.
         """
         trivial = trivial or [False] * len(texts)
         if len(trivial) != len(texts):
             raise ValueError("`trivial` must have one flag per text")
         todo = list(dict.fromkeys(t for t, flat in zip(texts, trivial, strict=True) if not flat))
-        todo = [t for t in todo if t not in self.cache]
+        todo = [t for t in todo if t not in self.cache and t not in self.missing]
         chunks = [todo[i : i + self.batch] for i in range(0, len(todo), self.batch)]
         prompts = [
             RATE_IMPORTANCE.render(
@@ -75,19 +104,36 @@ class ImportanceRater:
         return chunks, prompts
 
     def absorb(self, chunks: list[list[str]], answers: list[Ratings | None]) -> None:
-        """Cache the ratings answered for `chunks` (a wrong-length answer gets the default)."""
+        """Cache the ratings answered for `chunks`; count a chunk without usable ones."""
         self.calls += len(chunks)
         for chunk, answer in zip(chunks, answers, strict=True):
-            ok = answer is not None and len(answer.ratings) == len(chunk)
-            if not ok:
-                self.failures += 1
-            for j, text in enumerate(chunk):
-                value = answer.ratings[j] if ok else self.default
-                self.cache[text] = int(min(10, max(1, value)))
+            reason = problem(answer, len(chunk))
+            if reason is not None:
+                self.failures[reason] += 1
+                self.missing.update(chunk)
+                continue
+            assert answer is not None
+            self.cache.update((t, int(r)) for t, r in zip(chunk, answer.ratings, strict=True))
 
-    def rate(self, name: str, texts: list[str], trivial: list[bool] | None = None) -> list[int]:
-        """Importance 1-10 for each text (trivial ones 1, cached ones from the cache)."""
+    def rate(
+        self, name: str, texts: list[str], trivial: list[bool] | None = None
+    ) -> list[int | None]:
+        """Importance 1-10 for each text (trivial ones 1, cached ones from the cache, None for
+        a text whose rating failed; each None is counted in `unrated`)."""
         trivial = trivial or [False] * len(texts)
         chunks, prompts = self.plan(name, texts, trivial)
-        self.absorb(chunks, self.llm.structured_many(prompts, Ratings) if prompts else [])
-        return [1 if flat else self.cache[t] for t, flat in zip(texts, trivial, strict=True)]
+        answers: dict[int, Ratings | None] = {}
+        for size in sorted({len(c) for c in chunks}):
+            picked = [i for i, c in enumerate(chunks) if len(c) == size]
+            got = self.llm.structured_many([prompts[i] for i in picked], ratings_for(size))
+            answers.update(zip(picked, got, strict=True))
+        self.absorb(chunks, [answers[i] for i in range(len(chunks))])
+        return [1 if flat else self.lookup(t) for t, flat in zip(texts, trivial, strict=True)]
+
+    def lookup(self, text: str) -> int | None:
+        """The cached rating of a text, or None (counted) when its rating failed."""
+        if text in self.cache:
+            return self.cache[text]
+        self.missing.discard(text)
+        self.unrated += 1
+        return None

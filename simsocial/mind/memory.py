@@ -2,7 +2,9 @@
 
 Records are plain data (ids, text, times, numbers), never agent objects, so a stream survives a
 checkpoint or a Parquet/JSON file unchanged. Columns live in numpy arrays so retrieval scores a
-whole stream in a few vector operations. Simulation time is measured in hours (float).
+whole stream in a few vector operations. Simulation time is measured in hours (float). A record
+whose importance rating failed is kept *unrated* (importance None, NaN in the column): the agent
+did perceive it, and no number is invented for it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class Record:
     kind: str
     created: float
     last_access: float
-    importance: int
+    importance: int | None
     depth: int = 0
     evidence: list[int] = field(default_factory=list)
 
@@ -61,15 +63,16 @@ class MemoryStream:
         text: str,
         kind: str,
         now: float,
-        importance: int,
+        importance: int | None,
         embedding: np.ndarray,
         evidence: list[int] | None = None,
         depth: int = 0,
     ) -> int:
-        """Append a record and return its id (its position in the stream)."""
+        """Append a record and return its id (its position in the stream); importance None
+        keeps it unrated."""
         if kind not in KINDS:
             raise ValueError(f"memory kind must be one of {KINDS}, got {kind!r}")
-        if not 1 <= int(importance) <= 10:
+        if importance is not None and not 1 <= int(importance) <= 10:
             raise ValueError(f"importance must be an integer 1-10, got {importance!r}")
         vec = np.asarray(embedding, dtype=np.float32).reshape(-1)
         if vec.shape[0] != self.dim:
@@ -81,9 +84,10 @@ class MemoryStream:
             self._imp = np.concatenate([self._imp, np.zeros_like(self._imp)])
         self._emb[n] = vec
         self._last[n] = now
-        self._imp[n] = importance
+        self._imp[n] = np.nan if importance is None else importance
+        rating = None if importance is None else int(importance)
         self.records.append(
-            Record(n, text, kind, float(now), float(now), int(importance), depth, evidence or [])
+            Record(n, text, kind, float(now), float(now), rating, depth, evidence or [])
         )
         return n
 
@@ -113,7 +117,7 @@ class MemoryStream:
                 row["text"],
                 row["kind"],
                 row["created"],
-                row["importance"],
+                _rating(row["importance"]),
                 np.asarray(row["embedding"], dtype=np.float32),
                 [int(e) for e in row["evidence"]],
                 int(row["depth"]),
@@ -146,3 +150,10 @@ class MemoryStream:
             for row in frame.to_dict("records")
         ]
         return cls.from_rows(rows, dim)
+
+
+def _rating(value: Any) -> int | None:
+    """A stored importance: None (JSON) and NaN (Parquet) both mean the record is unrated."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(value)

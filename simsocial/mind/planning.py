@@ -6,11 +6,17 @@ detail costs no calls. The model proposes durations; they are rescaled to fill t
 exactly, so a plan always covers its time without gaps or overlaps. `react` asks whether an
 observation calls for a change; if so the current activity is cut at `now` and the reaction is
 inserted for its duration, pushing nothing else (later steps keep their times, overlaps trimmed).
-Times are simulation hours.
+Times are simulation hours. Hours before the first chunk are sleep (the night before the plan).
+
+Nothing is made up when the model gives no usable answer (the schemas ask for at least one step,
+so the session has re-asked once): a missing day plan leaves the day unplanned (`current` is
+None), a missing decomposition leaves its chunk undivided, a reaction without an activity is no
+reaction; each is counted in `failures` by kind.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -44,7 +50,7 @@ class DayStep(BaseModel):
 
 
 class DayPlan(BaseModel):
-    steps: list[DayStep] = Field(max_length=8)  # bounded: grammar-constrained models stop
+    steps: list[DayStep] = Field(min_length=1, max_length=8)  # bounded: constrained models stop
 
 
 class SubStep(BaseModel):
@@ -53,7 +59,7 @@ class SubStep(BaseModel):
 
 
 class SubSteps(BaseModel):
-    steps: list[SubStep]
+    steps: list[SubStep] = Field(min_length=1)
 
 
 class Reaction(BaseModel):
@@ -92,20 +98,26 @@ def at(steps: list[Step], now: float) -> Step | None:
 class Planner:
     """One agent's plan; `enabled=False` makes every method a no-op without calls."""
 
-    def __init__(self, llm: LLMPort, name: str, enabled: bool = True, finest: int = 2) -> None:
+    def __init__(
+        self,
+        llm: LLMPort,
+        name: str,
+        enabled: bool = True,
+        finest: int = 2,
+        failures: Counter[str] | None = None,
+    ) -> None:
         self.llm = llm
         self.name = name
         self.enabled = enabled
         self.finest = finest
         self.day: list[Step] = []
         self.calls = 0
-        self.failures = 0
+        # pass a mind's `noted` counter to have plan failures reported and checkpointed with it
+        self.failures: Counter[str] = Counter() if failures is None else failures
 
     def _ask(self, prompt: str, schema: type[BaseModel]) -> BaseModel | None:
         self.calls += 1
         (answer,) = self.llm.structured_many([prompt], schema)
-        if answer is None:
-            self.failures += 1
         return answer
 
     def plan_day(self, persona: str, reflections: list[str], day_start: float) -> list[Step]:
@@ -122,12 +134,17 @@ class Planner:
         )
 
     def set_day(self, answer: DayPlan | None, day_start: float) -> list[Step]:
-        """Lay out the day from a day-plan answer (None: sleep all day, as after a failure)."""
-        steps = sorted(answer.steps, key=lambda s: s.start_hour) if answer else []
+        """Lay out the day from a day-plan answer; without one (or with no steps) the day is
+        unplanned and the failure counted."""
+        if answer is None or not answer.steps:
+            self.failures["day_plan"] += 1
+            self.day = []
+            return self.day
+        steps = sorted(answer.steps, key=lambda s: s.start_hour)
         steps = [
             s for i, s in enumerate(steps) if i == 0 or s.start_hour != steps[i - 1].start_hour
         ]
-        if not steps or steps[0].start_hour != 0:
+        if steps[0].start_hour != 0:
             steps.insert(0, DayStep(start_hour=0, activity="sleep"))
         bounds = [s.start_hour for s in steps[1:]] + [24]
         self.day = [
@@ -148,11 +165,11 @@ class Planner:
             grain=GRAIN[step.level + 1],
         )
         answer = self._ask(prompt, SubSteps)
-        parts = (
-            answer.steps
-            if answer and answer.steps
-            else [SubStep(activity=step.activity, minutes=1)]
-        )
+        if answer is None or not answer.steps:
+            self.failures["decompose"] += 1
+            parts = [SubStep(activity=step.activity, minutes=1)]  # the chunk stays undivided
+        else:
+            parts = answer.steps
         step.children = fill(step, parts)
         return step.children
 
@@ -175,7 +192,10 @@ class Planner:
             return False
         prompt = REACT.render(name=self.name, activity=step.activity, observation=observation)
         answer = self._ask(prompt, Reaction)
-        if answer is None or not answer.react or not answer.activity.strip():
+        if answer is None or (answer.react and not answer.activity.strip()):
+            self.failures["react"] += 1
+            return False
+        if not answer.react:
             return False
         self.insert(Step(now, now + answer.minutes / 60, answer.activity, self.finest), now)
         return True

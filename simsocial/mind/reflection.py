@@ -5,6 +5,11 @@ threshold (150 in the paper) the agent asks for the most salient high-level ques
 100 most recent records, retrieves memories for each question, and asks for insights that cite
 the ids of their evidence. Cited ids that were not shown for that question are dropped and
 counted. A reflection's depth is 1 + the largest depth among its evidence (observations are 0).
+
+A perceived record whose importance rating failed (unrated) adds nothing to the sum and is counted
+in `stats.unrated`: reflection then comes later than a rated stream would trigger it, never on an
+invented number. Answers without questions or insights are failures too (`stats.failed_calls`);
+the schemas require at least one, so the session has already re-asked once.
 """
 
 from __future__ import annotations
@@ -36,16 +41,16 @@ PERCEIVED = ("observation", "conversation")
 
 
 class Questions(BaseModel):
-    questions: list[str] = Field(description="high-level questions")
+    questions: list[str] = Field(min_length=1, description="high-level questions")
 
 
 class Insight(BaseModel):
-    text: str
+    text: str = Field(min_length=1)
     evidence: list[int] = Field(description="ids of the statements this insight rests on")
 
 
 class Insights(BaseModel):
-    insights: list[Insight]
+    insights: list[Insight] = Field(min_length=1)
 
 
 def render_memories(records: list[Record]) -> str:
@@ -55,12 +60,14 @@ def render_memories(records: list[Record]) -> str:
 
 @dataclass(slots=True)
 class ReflectionStats:
-    """Counts for the manifest: reflections made, insights stored, evidence ids dropped."""
+    """Counts for the manifest: reflections made, insights stored, evidence ids dropped, calls
+    without a usable answer, perceived records that came without a rating."""
 
     reflections: int = 0
     insights: int = 0
     dropped_evidence: int = 0
     failed_calls: int = 0
+    unrated: int = 0
 
 
 class Reflector:
@@ -87,9 +94,14 @@ class Reflector:
         self.stats = ReflectionStats()
 
     def note(self, record: Record) -> None:
-        """Count a new record towards the threshold (perceived events only)."""
-        if record.kind in PERCEIVED:
-            self.accumulated += record.importance
+        """Count a new record towards the threshold (perceived events only; unrated ones add
+        nothing and are counted)."""
+        if record.kind not in PERCEIVED:
+            return
+        if record.importance is None:
+            self.stats.unrated += 1
+            return
+        self.accumulated += record.importance
 
     @property
     def due(self) -> bool:
@@ -100,7 +112,7 @@ class Reflector:
         stream: MemoryStream,
         name: str,
         now: float,
-        rate: Callable[[list[str]], list[int]],
+        rate: Callable[[list[str]], list[int | None]],
     ) -> list[int]:
         """Run one reflection; returns the ids of the stored reflection records."""
         self.accumulated = 0.0
@@ -115,6 +127,7 @@ class Reflector:
             return []
         asked = [q for q in questions.questions if q.strip()][: self.n_questions]
         if not asked:
+            self.stats.failed_calls += 1
             return []
         shown: list[list[Record]] = []
         for vec in self.llm.embed(asked):
@@ -130,9 +143,10 @@ class Reflector:
                 self.stats.failed_calls += 1
                 continue
             allowed = {r.id for r in records}
-            for insight in answer.insights[: self.n_insights]:
-                if not insight.text.strip():
-                    continue
+            usable = [i for i in answer.insights[: self.n_insights] if i.text.strip()]
+            if not usable:
+                self.stats.failed_calls += 1
+            for insight in usable:
                 cited = list(dict.fromkeys(insight.evidence))
                 valid = [i for i in cited if i in allowed]
                 self.stats.dropped_evidence += len(cited) - len(valid)

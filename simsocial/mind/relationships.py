@@ -2,7 +2,8 @@
 
 Memories are tagged with the names they concern; `about(name)` retrieves only among those
 (min-max normalised over that subset), and `opinion(name)` asks the LLM once for a short summary
-of the relationship, cached until new memories about that person arrive.
+of the relationship, cached until new memories about that person arrive. A summary the model
+did not give is None and counted in `failures` (never replaced by a stock sentence).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Relationships:
         self.name = name
         self.ids: dict[str, list[int]] = {}
         self.opinions: dict[str, Opinion] = {}
+        self.failures = 0
 
     def note(self, other: str, record_id: int) -> None:
         """Tag a memory as being about `other` (meeting them makes them known)."""
@@ -73,6 +75,8 @@ class Relationships:
             name=self.name, other=other, memories="\n".join(r.text for r in records)
         )
         (answer,) = llm.structured_many([prompt], Opinion)
-        if answer is not None:
-            self.opinions[other] = answer
+        if answer is None:
+            self.failures += 1
+            return None
+        self.opinions[other] = answer
         return answer

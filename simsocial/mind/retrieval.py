@@ -3,8 +3,10 @@
 score = a_rec * recency + a_imp * importance + a_rel * relevance, each term min-max normalised
 over the candidates. recency = decay ** (hours since last access), decay 0.995; relevance is the
 cosine between unit embeddings. When a term is constant over the candidates (max == min) it is
-set to 0.5 for all of them, so it cannot change the ranking. Ties in the total score go to the
-lower (older) id. Everything is vectorised; retrieved records get their last access set to now.
+set to 0.5 for all of them, so it cannot change the ranking. An unrated record (its importance
+rating failed) gets no importance term (0), the rated ones are normalised among themselves: the
+failure costs it rank rather than lending it an invented rating. Ties in the total score go to
+the lower (older) id. Everything is vectorised; retrieved records get their last access set to now.
 """
 
 from __future__ import annotations
@@ -34,6 +36,17 @@ def minmax(x: np.ndarray) -> np.ndarray:
     if hi - lo <= 0.0:
         return np.full_like(x, 0.5, dtype=np.float64)
     return (x - lo) / (hi - lo)
+
+
+def importance_term(imp: np.ndarray) -> np.ndarray:
+    """Min-max over the rated records; 0 for unrated ones (NaN importance)."""
+    rated = ~np.isnan(imp)
+    if rated.all():
+        return minmax(imp)
+    term = np.zeros(imp.shape[0], dtype=np.float64)
+    if rated.any():
+        term[rated] = minmax(imp[rated])
+    return term
 
 
 def relevance_of(emb: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -66,7 +79,7 @@ def scores(
     relevance = relevance_of(emb, np.asarray(query, dtype=np.float32).reshape(-1))
     return (
         weights.recency * minmax(recency)
-        + weights.importance * minmax(imp)
+        + weights.importance * importance_term(imp)
         + weights.relevance * minmax(relevance.astype(np.float64))
     )
 

@@ -149,3 +149,33 @@ def test_minimal_instance_validates_against_pydantic_schemas() -> None:
     value = minimal_instance(Outer.model_json_schema())
     parsed = Outer.model_validate_json(json.dumps(value))
     assert parsed.count == 3 and len(parsed.tags) == 2 and parsed.colour is Colour.RED
+
+
+def test_gossip_rates_the_news_high_and_answers_reflection() -> None:
+    """Ratings: 9 for the memory naming the keyword, 2 + words // 10 (at most 5) otherwise, one
+    per numbered memory; reflection gets a question and an insight citing the news statements."""
+    from simsocial.mind.importance import RATE_IMPORTANCE, ratings_for
+    from simsocial.mind.reflection import Insights, Questions
+
+    gossip = "scripted/gossip?about=mayor"
+    memories = ["Sam runs for MAYOR", "rain", " ".join(["word"] * 25), " ".join(["w"] * 60)]
+    prompt = RATE_IMPORTANCE.render(
+        name="Ann", memories="\n".join(f"{i + 1}. {t}" for i, t in enumerate(memories))
+    )
+    schema = ratings_for(4)
+    reply = ask(gossip, prompt, json_schema=schema.model_json_schema())
+    assert schema.model_validate_json(reply.text).ratings == [9, 2, 4, 5]
+
+    statements = "[0] Ann baked bread\n[1] Bo said to Ann: Sam runs for mayor\n[2] it rained"
+    questions = ask(gossip, statements, json_schema=Questions.model_json_schema())
+    assert Questions.model_validate_json(questions.text).questions == [
+        "What do people say about mayor?"
+    ]
+    insights = ask(gossip, statements, json_schema=Insights.model_json_schema())
+    (insight,) = Insights.model_validate_json(insights.text).insights
+    assert insight.evidence == [1] and insight.text.endswith("Sam runs for mayor")
+    quiet = ask(
+        gossip, "[0] Ann baked bread\n[1] it rained", json_schema=Insights.model_json_schema()
+    )
+    (plain,) = Insights.model_validate_json(quiet.text).insights
+    assert plain.evidence == [1] and "mayor" not in plain.text

@@ -50,4 +50,4 @@ def test_mind_context_stays_within_budget(fake_port: type) -> None:
     for budget in (16, 50, 120, 300):
         text = mind.context("memory", now=1.0, budget=budget)
         assert 0 < estimate_tokens(text) <= budget
-    assert mind.rater.failures == 0 and mind.stream.records[0].importance == 5
+    assert not mind.rater.failures and mind.stream.records[0].importance == 5

@@ -1,4 +1,5 @@
-"""Importance rating: batched, trivial events skipped, cached, failures fall back and count."""
+"""Importance rating: batched, trivial events skipped, cached; a missing rating is counted and
+left missing, never replaced by a number."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
+import pytest
+from pydantic import BaseModel, ValidationError
 
 from simsocial.llm import Session
-from simsocial.mind.importance import ImportanceRater, Ratings
+from simsocial.mind.importance import ImportanceRater, Ratings, ratings_for
 from simsocial.mind.llm_port import SessionPort
 
 
@@ -28,15 +30,48 @@ def test_batches_skip_trivial_and_cache(fake_port: type) -> None:
     assert rater.rate("Ann", texts, trivial) == [2, 3, 1, 4, 5, 1, 2, 1]
     assert rater.calls == 3 and len(port.prompts) == 3
     assert rater.rate("Ann", ["a b c", "a b"]) == [3, 2]
-    assert rater.calls == 3 and rater.failures == 0
+    assert rater.calls == 3 and not rater.failures
 
 
-def test_wrong_length_answer_falls_back(fake_port: type) -> None:
-    """An answer with too few ratings gives the default for that batch and counts a failure."""
+def test_wrong_length_answer_leaves_the_batch_unrated(fake_port: type) -> None:
+    """Too few ratings: the batch gets None (not a stock number), one failure by reason, two
+    unrated memories; met again, the texts are asked again."""
     port = fake_port(lambda p, s: Ratings(ratings=[9]))
-    rater = ImportanceRater(port, batch=5, default=3)
-    assert rater.rate("Ann", ["a", "b"]) == [3, 3]
-    assert rater.failures == 1
+    rater = ImportanceRater(port, batch=5)
+    assert rater.rate("Ann", ["a", "b"]) == [None, None]
+    assert rater.failures == {"wrong_length": 1} and rater.unrated == 2
+    assert rater.rate("Ann", ["a"]) == [9] and len(port.prompts) == 2  # asked again: rated
+
+
+def test_out_of_range_and_missing_answers_are_named(fake_port: type) -> None:
+    """A 0 is not clamped to 1 and a failed call is not a 3: both are failures by reason."""
+    rater = ImportanceRater(fake_port(lambda p, s: Ratings(ratings=[0, 5])), batch=5)
+    assert rater.rate("Ann", ["a", "b"]) == [None, None]
+    dead = ImportanceRater(fake_port(lambda p, s: None), batch=5)
+    assert dead.rate("Ann", ["a", "trivial"], [False, True]) == [None, 1]
+    assert rater.failures == {"out_of_range": 1} and dead.failures == {"no_answer": 1}
+
+
+def test_the_schema_asks_for_exactly_one_rating_per_memory() -> None:
+    """A wrong count or a rating outside 1-10 fails validation, so the session re-asks once."""
+    schema = ratings_for(2)
+    assert schema(ratings=[1, 10]).ratings == [1, 10]
+    for bad in ([3], [3, 4, 5], [0, 4], [4, 11]):
+        with pytest.raises(ValidationError):
+            schema(ratings=bad)
+
+
+def test_an_unusable_reply_is_re_asked_once_then_counted(
+    make_session: Callable[..., Session],
+) -> None:
+    """A model that never answers JSON: asked, re-asked once with the error, then a failure
+    recorded in the session with its kind; the rater counts it and the text stays unrated."""
+    session = make_session("scripted/fixed?invalid=always")
+    port = SessionPort(session)
+    rater = ImportanceRater(port, batch=10)
+    assert rater.rate("Ann", ["saw a bird"]) == [None]
+    assert rater.failures == {"no_answer": 1} and rater.unrated == 1
+    assert session.stats()["calls"] == 2 and sum(session.stats()["failures_by_kind"].values()) == 1
 
 
 def test_scripted_session_rates_through_one_call(
@@ -44,6 +79,6 @@ def test_scripted_session_rates_through_one_call(
 ) -> None:
     """Through a real scripted session: one call for a batch, ratings within 1-10."""
     port = SessionPort(make_session("scripted/random"))
-    rater = ImportanceRater(port, batch=10, default=4)
+    rater = ImportanceRater(port, batch=10)
     got = rater.rate("Ann", ["saw a bird", "heard Ann is running for mayor"])
-    assert port.calls == 1 and all(1 <= v <= 10 for v in got)
+    assert port.calls == 1 and all(v is not None and 1 <= v <= 10 for v in got)

@@ -10,17 +10,36 @@ from simsocial.mind import Mind, MindConfig, SessionPort
 
 
 def test_mind_runs_on_scripted_session(make_session: Callable[..., Session]) -> None:
-    """Scripted minimal replies: ratings fall back to the default, reflection stores nothing,
-    recall works on hash embeddings; 1 rating call + 1 question call are made."""
+    """Scripted minimal replies are the schema's smallest valid answers: ratings of 1, one
+    question, one insight "text"; recall works on hash embeddings; the second observe of a
+    rated text makes no rating call."""
     port = SessionPort(make_session("scripted/random", embedding_model="hash"))
-    mind = Mind("Ann", port, MindConfig(reflection_threshold=10, importance_default=6))
+    mind = Mind("Ann", port, MindConfig(reflection_threshold=2))
     mind.observe(["Ann heard that Sam runs for mayor", "Ann baked bread"], now=0.0)
-    assert [r.importance for r in mind.stream.records] == [6, 6]
-    assert mind.rater.failures == 1 and mind.reflector.stats.reflections == 1
-    assert [r.kind for r in mind.stream.records] == ["observation", "observation"]
+    assert [r.importance for r in mind.stream.records[:2]] == [1, 1]
+    assert not mind.failures() and mind.reflector.stats.reflections == 1
+    assert [r.kind for r in mind.stream.records] == ["observation", "observation", "reflection"]
     assert mind.recall("mayor", 1.0, k=1)[0].text == "Ann heard that Sam runs for mayor"
+    calls = port.calls
     mind.observe(["Ann heard that Sam runs for mayor"], now=2.0)  # cached: no rating call
-    assert port.calls == 2 and mind.stream.embeddings.shape == (3, 384)
+    assert port.calls == calls and mind.stream.embeddings.shape == (4, 384)
+
+
+def test_a_dead_model_leaves_memories_unrated_and_never_reflects(
+    make_session: Callable[..., Session],
+) -> None:
+    """Every call fails: memories are stored unrated, add nothing to the reflection sum, and
+    every failure is counted by kind; the state round trip keeps the counts."""
+    port = SessionPort(make_session("scripted/random?fail=1", embedding_model="hash", retries=0))
+    mind = Mind("Ann", port, MindConfig(reflection_threshold=1))
+    mind.observe(["Ann heard that Sam runs for mayor", "Ann baked bread"], now=0.0)
+    assert [r.importance for r in mind.stream.records] == [None, None]
+    assert mind.reflector.accumulated == 0.0 and mind.reflector.stats.reflections == 0
+    assert mind.failures() == {"importance_no_answer": 1, "unrated_memories": 2}
+    assert mind.recall("mayor", 1.0, k=1)[0].text == "Ann heard that Sam runs for mayor"
+    twin = Mind("Ann", port, MindConfig(reflection_threshold=1))
+    twin.set_state(json.loads(json.dumps(mind.get_state())))
+    assert twin.failures() == mind.failures() and twin.stream.records == mind.stream.records
 
 
 def test_state_round_trip_through_json(make_session: Callable[..., Session]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -82,8 +83,17 @@ def test_planning_off_makes_no_calls(fake_port: type) -> None:
     assert not planner.react("Ann is running for mayor", 5.0) and port.prompts == []
 
 
-def test_failed_day_plan_falls_back_to_one_chunk(fake_port: type) -> None:
-    """A failed call yields one all-day chunk and counts the failure."""
-    planner = Planner(fake_port(lambda p, s: None), "Ann")
-    assert [(s.start, s.end) for s in planner.plan_day("Ann", [], 0.0)] == [(0.0, 24.0)]
-    assert planner.failures == 1
+def test_missing_answers_are_counted_not_made_up(fake_port: type) -> None:
+    """A failed day plan leaves the day unplanned (no all-day "sleep"); a reaction without an
+    activity is no reaction; both are failures by kind, shared with the counter passed in."""
+    noted: Counter[str] = Counter()
+    planner = Planner(fake_port(lambda p, s: None), "Ann", failures=noted)
+    assert planner.plan_day("Ann", [], 0.0) == [] and planner.current(5.0) is None
+    assert noted == {"day_plan": 1}
+
+    def vague(prompt: str, schema: type[BaseModel]) -> Any:
+        return Reaction(react=True, activity=" ") if schema is Reaction else reply(prompt, schema)
+
+    other = Planner(fake_port(vague), "Bo")
+    other.plan_day("Bo", [], 0.0)
+    assert not other.react("Ann is running for mayor", 10.0) and other.failures == {"react": 1}

@@ -15,7 +15,7 @@ from simsocial.mind.reflection import Insight, Insights, Questions
 
 def reply(prompt: str, schema: type[BaseModel]) -> Any:
     """Ratings: the number after 'imp'; 4 questions; 6 insights citing 2 shown ids and 999."""
-    if schema is Ratings:
+    if issubclass(schema, Ratings):
         items = re.findall(r"^\d+\. (.+)$", prompt, re.MULTILINE)
         return Ratings(
             ratings=[int(m.group(1)) if (m := re.search(r"imp (\d+)", t)) else 2 for t in items]

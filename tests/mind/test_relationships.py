@@ -15,7 +15,7 @@ from simsocial.mind.relationships import Opinion
 
 def reply(prompt: str, schema: type[BaseModel]) -> Any:
     """Every memory rated 4; opinions say how many memory lines they saw."""
-    if schema is Ratings:
+    if issubclass(schema, Ratings):
         return Ratings(ratings=[4] * sum(1 for ln in prompt.splitlines() if ln[:1].isdigit()))
     lines = prompt.split("\n\n")[0].splitlines()[1:]
     return Opinion(summary=f"{len(lines)} memories", closeness=3)

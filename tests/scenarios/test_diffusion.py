@@ -214,3 +214,54 @@ def test_a_broadcast_intervention_informs_its_receivers_from_that_day(tmp_path):
     assert model.loc[1, "true_informed_fraction"] == pytest.approx(seeded / 6)
     assert model.loc[3, "true_informed_fraction"] == pytest.approx(informed_end / 6)
     assert model.loc[3, "aware_fraction"] == model.loc[3, "true_informed_fraction"]
+
+
+def test_reflection_ablation_changes_what_the_twin_remembers(tmp_path):
+    """The gossip twin rates the news 9, so at a threshold of 10 its villagers reflect: insights
+    are stored as memories and cost 'mind' calls. `--set mind.reflection=false` stores none and
+    makes none; neither run has a missing rating or any other mind failure."""
+
+    def run(reflection: str):
+        spec = load_scenario(
+            EXAMPLE,
+            [
+                f"llm.model={GOSSIP.format(p=1.0)}",
+                "llm.embedding_model=hash",
+                "network.n=6",
+                "mind.reflection_threshold=10",
+                f"mind.reflection={reflection}",
+                f"outputs.dir={tmp_path / reflection}",
+                "outputs.report=false",
+            ],
+        )
+        result = simsocial.run(spec)
+        assert result.status == "completed" and result.manifest["mind_failures"] == {}
+        return result.manifest["calls"], load_run(result.run_dir).agents
+
+    on_calls, on_agents = run("true")
+    off_calls, off_agents = run("false")
+    assert on_calls["reflections"] > 0 and on_calls["by_kind"]["mind"] > 0
+    assert off_calls["reflections"] == 0 and off_calls["by_kind"]["mind"] == 0
+    assert on_agents["memories"].sum() > off_agents["memories"].sum()
+
+
+def test_a_dead_model_is_counted_in_the_manifest_not_rated_three(tmp_path):
+    """Every call fails (the model alone, without the runner's own stopping rules): no memory
+    gets a made-up rating, nobody is called aware or unaware, and the manifest extras count the
+    unrated memories, failed importance batches and unanswered interviews."""
+    spec = spec_for(4, 4, 1, 0.5, tmp_path)
+    llm = spec.llm.model_copy(update={"model": "scripted/random?fail=1", "retries": 0})
+    gateway = Gateway(max_concurrency=8)
+    try:
+        model = DiffusionModel(spec, gateway.session(llm, run_id="dead", stream=4))
+        model.step_index = 0
+        model.step()
+    finally:
+        gateway.close()
+    failures = model.manifest_extras()["mind_failures"]
+    assert failures["unrated_memories"] > 0 and failures["importance_no_answer"] > 0
+    assert failures["interview_news_unanswered"] == 4
+    assert failures["interview_acquaintances_unanswered"] == 8  # start and end of the run
+    assert all(a.aware is None for a in model.villagers)
+    records = [r for a in model.villagers for r in a.mind.stream.records]
+    assert records and all(r.importance is None for r in records)

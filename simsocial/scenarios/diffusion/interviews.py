@@ -3,7 +3,8 @@
 Every day each agent is asked "Do you know about <topic>?" (yes or no, conditioned on the
 memories retrieved for the topic); on the first and last day each is also shown what it
 remembers about every other villager and asked whom it knows. Relationship density counts only
-pairs who both name each other: 2|E| / (|V| (|V| - 1)).
+pairs who both name each other: 2|E| / (|V| (|V| - 1)). An interview without a usable answer is
+logged as failed, leaves `aware` None (not "no") and is counted on the agent's mind.
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def interview_news(model: DiffusionModel, now: float) -> None:
         )
     model.calls["interview"] += len(asks)
     for agent, answer in zip(agents, model.session.gather(asks), strict=True):
-        agent.aware = answer.choice == "yes"
+        # no answer is no answer: neither aware nor unaware, and counted
+        agent.aware = None if answer.choice is None else answer.choice == "yes"
+        if answer.choice is None:
+            agent.mind.note("interview_news_unanswered")
         model.log(
             "interview",
             {
@@ -93,7 +97,9 @@ def interview_acquaintances(model: DiffusionModel, now: float, when: str) -> flo
         )
     model.calls["acquaintances"] += len(asks)
     for agent, answer in zip(agents, model.session.gather(asks), strict=True):
-        named = answer.value.known if answer.value is not None else []
+        if answer.value is None:
+            agent.mind.note("interview_acquaintances_unanswered")
+        named = answer.value.known if answer.value is not None else []  # names no one
         found = [model.by_name.get(n.strip().casefold()) for n in named]
         agent.known = sorted({f.name for f in found if f is not None and f is not agent})
         model.log(

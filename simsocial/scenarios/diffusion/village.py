@@ -7,6 +7,7 @@ prompts differ between seeds and no generated description mentions the news.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -98,10 +99,12 @@ class Villager(LLMAgent):
             model.session, {"agent_id": int(self.unique_id)}, model=persona.model
         )
         self.mind = Mind(self.name, self.port, model.spec.mind)
-        self.planner = Planner(self.port, self.name, model.spec.mind.planning, finest=0)
+        self.planner = Planner(
+            self.port, self.name, model.spec.mind.planning, finest=0, failures=self.mind.noted
+        )
         self.seeded = False
         self.informed = False  # ground truth: seeded, or told by an informed speaker
-        self.aware: bool | None = None  # what the last interview answer said
+        self.aware: bool | None = None  # what the last interview said (None: no answer)
         self.known: list[str] = []
 
     def memories(self, query: str, now: float) -> str:
@@ -113,3 +116,12 @@ class Villager(LLMAgent):
 
     def about(self, other: str, now: float, k: int = 3) -> list[str]:
         return [r.text for r in self.mind.about(other, now, k)]
+
+
+def failures(villagers: list[Villager]) -> dict[str, int]:
+    """What the model failed to give the village, by kind, summed over agents (for the manifest:
+    unrated memories, failed importance batches, day plans, interviews; empty when none)."""
+    total: Counter[str] = Counter()
+    for agent in villagers:
+        total.update(agent.mind.failures())
+    return dict(sorted(total.items()))
