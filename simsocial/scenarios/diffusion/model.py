@@ -35,6 +35,7 @@ from simsocial.scenarios.diffusion.village import (
     UTTERANCE,
     Villager,
     bullets,
+    failures,
     generate,
     mentions,
 )
@@ -330,6 +331,7 @@ class DiffusionModel(SimModel):
                 "reflections": reflections,
                 "per_reflection": self.calls["mind"] / reflections if reflections else None,
             },
+            "mind_failures": failures(self.villagers),
         }
 
     def summary(self) -> dict[str, Any]:

@@ -195,6 +195,8 @@ class OpinionModel(SimModel):
             self.consult(self.agents)
             if self.step_index + 1 >= len(self.params.grid):
                 self.done = True
+        elif self.updates == 0 and self._after_update(None):
+            self.done = True  # consensus from the start: T_c = 0, and no agent is asked
         elif self.spec.update == "synchronous":
             self.consult(self.agents)
             self._after_update(None)
