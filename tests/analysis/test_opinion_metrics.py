@@ -31,7 +31,9 @@ def test_summary_is_strict_json(adoption_run_dir):
         metrics = summarize(load_run(run_dir))
         assert json.loads(json.dumps(metrics, allow_nan=False)) == metrics
     assert metrics["beta_ci_high"] is None and metrics["beta_mle"] == 50.0
-    assert "no upper bound" in metrics["verdict"]
+    assert metrics["beta_at_cap"] == 1
+    assert "beta at or above the cap (50): every reply joined the majority" in metrics["verdict"]
+    assert f"95% CI [{metrics['beta_ci_low']:.2f}, inf)" in metrics["verdict"]
 
 
 def test_small_model_is_told_it_will_not_coordinate(adoption_run_dir):
