@@ -63,7 +63,9 @@ def _where(path: Path, line: int | None, err: ValidationError | str) -> PersonaE
         )
     else:
         detail = err
-    return PersonaError(f"{display(path)}:{line}: {detail}" if line else f"{display(path)}: {detail}")
+    return PersonaError(
+        f"{display(path)}:{line}: {detail}" if line else f"{display(path)}: {detail}"
+    )
 
 
 def _validated(data: dict[str, Any], path: Path, line: int) -> Persona:

@@ -49,8 +49,10 @@ def check_content(spec: ScenarioSpec) -> list[tuple[Where, str]]:
     return problems
 
 
-def _network(spec: ScenarioSpec, problems: list[tuple[Where, str]]) -> tuple[int | None, int | None]:
-    """(number of nodes, number of stochastic blocks) of the spec's network, reading an edge list."""
+def _network(
+    spec: ScenarioSpec, problems: list[tuple[Where, str]]
+) -> tuple[int | None, int | None]:
+    """(nodes, stochastic blocks) of the spec's network; an edge list is read to count them."""
     network = spec.network
     if network is None:
         return None, None

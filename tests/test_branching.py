@@ -122,3 +122,28 @@ def test_a_branch_can_carry_an_intervention_from_the_fork(parent: Path) -> None:
     applied = own["events"][own["events"]["kind"] == "intervention"]
     assert list(applied["step"]) == [AT]
     assert (trunk["events"]["kind"] != "intervention").all()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        (["network.n=30"], "network"),
+        (["network={generator: complete, n: 24}"], "network"),
+        (["opinion.initial_m=0.5"], "opinion.initial_m"),
+    ],
+)
+def test_a_branch_refuses_to_change_the_population(
+    parent: Path, capsys: pytest.CaptureFixture[str], overrides: list[str], key: str
+) -> None:
+    """The agents and links come from the parent's checkpoint: changing them is one line that
+    points at interventions, and no branch directory is made."""
+    args = [a for o in overrides for a in ("--set", o)]
+    made = sorted((parent / "branches").glob("*")) if (parent / "branches").exists() else []
+    assert main(["branch", str(parent), "--at", str(AT), "--quiet", *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --set {key}: a branch keeps its parent's population and network")
+    assert err.endswith("change them after the fork with interventions (add_agents, "
+                        "remove_agents, remove_edges)")  # fmt: skip
+    assert "Traceback" not in err
+    after = sorted((parent / "branches").glob("*")) if (parent / "branches").exists() else []
+    assert after == made

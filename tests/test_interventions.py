@@ -19,13 +19,14 @@ from simsocial.interventions import (
     Act,
     ConditionError,
     InterventionError,
+    Schedule,
     Selector,
     intervention,
     parse_condition,
 )
 from simsocial.runner import resume
 from simsocial.scenarios.opinion.model import OpinionModel
-from simsocial.spec import parse_scenario
+from simsocial.spec import SpecError, parse_scenario
 from simsocial.spec_models import StrictModel
 
 cli = pytest.importorskip("simsocial.cli")
@@ -397,8 +398,53 @@ def test_growth_prompt_change_and_edge_cuts(tmp_path):
     assert all(after[n] == before[n] - (2 if n in ("0", "1", "2") else 0) for n in after)
 
 
-def test_unsupported_kind_is_refused_before_the_first_step(tmp_path):
-    """add_agents needs a model hook that growth lacks: one line naming the entry."""
-    spec = parse_scenario(growth(tmp_path, [{"at": 3, "do": "add_agents", "count": 2}]))
-    with pytest.raises(InterventionError, match=r"interventions\.0\.do: scenario kind 'growth'"):
-        simsocial.run(spec)
+def test_unsupported_kind_is_refused_at_validate(tmp_path):
+    """add_agents needs a model hook that growth lacks: one line naming the entry, before any
+    run directory exists."""
+    with pytest.raises(SpecError, match=r"interventions\.0\.do: scenario kind 'growth' does not"):
+        parse_scenario(growth(tmp_path, [{"at": 3, "do": "add_agents", "count": 2}]))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_condition_that_divides_by_zero_stops_the_run(tmp_path, capsys):
+    """Not silently false forever: the run stops with the condition, the step and the values."""
+    entry = {"when": "m / (n_a - n_a) > 1", "do": "broadcast", "message": "x"}
+    with pytest.raises(InterventionError) as info:
+        simsocial.run(parse_scenario(dynamics(tmp_path, [entry])))
+    assert str(info.value) == (
+        "interventions.0.when: `m / (n_a - n_a) > 1` cannot be evaluated at step 0: divides by "
+        "zero (m = 0.0, n_a = 10)"
+    )
+    path = tmp_path / "x.yaml"
+    path.write_text(json.dumps(dynamics(tmp_path / "cli", [entry])))
+    assert cli.main(["run", str(path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "divides by zero" in err and "Traceback" not in err
+
+
+def test_a_selector_naming_no_trait_is_an_error_at_run_time_too(tmp_path, make_session):
+    """Built in Python past validation, an unknown trait still never selects nobody silently."""
+    from simsocial.interventions.select import select
+
+    model = OpinionModel(parse_scenario(dynamics(tmp_path, [])), make_session("scripted/random"))
+    with pytest.raises(InterventionError, match="no agent has a trait 'colour'"):
+        select(model, Selector(trait={"colour": "red"}))
+    assert len(select(model, Selector(trait={"node": [0, 1, 2]}))) == 3
+
+
+def test_unfired_interventions_are_listed(tmp_path):
+    """What never fired is said, with why, for the manifest and the summary."""
+    entries = [
+        {"at": 1, "do": "broadcast", "message": "x"},
+        {"at": 3, "do": "broadcast", "message": "y"},
+        {"when": "m > 5", "do": "broadcast", "message": "z"},
+    ]
+    schedule = Schedule(parse_scenario(dynamics(tmp_path, entries)).interventions)
+    schedule.fired = [{"index": 0, "do": "broadcast", "step": 1}]
+    assert schedule.unfired(steps_done=2) == [
+        "interventions.1 (broadcast at step 3): never fired; the run ended after 2 steps",
+        "interventions.2 (broadcast when `m > 5`): the condition never held; the run ended after "
+        "2 steps",
+    ]
+    schedule.last_step = 1
+    assert schedule.unfired()[0].endswith("never fired; the last step checked was 1")

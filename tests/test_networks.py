@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from simsocial.networks import NetworkError, build_network, independent_batches
+from simsocial.networks import NetworkError, build_network, independent_batches, node_traits
 from simsocial.spec_models import NetworkSpec
 
 
@@ -102,9 +102,9 @@ def test_edge_list_round_trip(tmp_path: Path) -> None:
 
 
 def test_edge_list_relabels_in_sorted_order(tmp_path: Path) -> None:
-    """Integer labels sort numerically, other labels as text; comments and extra columns ignored."""
+    """Integer labels sort numerically, other labels as text; comments and blank lines skipped."""
     numbers = tmp_path / "numbers.txt"
-    numbers.write_text("# who follows whom\n10 2\n2 3 0.5\n3 10\n")
+    numbers.write_text("# who follows whom\n10 2\n\n2 3  # trailing comment\n3 10\n")
     graph = build_network(net("edge_list", path=str(numbers)), seed=0)
     assert [graph.nodes[i]["label"] for i in range(3)] == [2, 3, 10]
     assert edges(graph) == {frozenset({0, 1}), frozenset({1, 2}), frozenset({0, 2})}
@@ -118,7 +118,7 @@ def test_edge_list_relabels_in_sorted_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        (net("edge_list", path="/nonexistent/edges.txt"), "network.path: cannot read"),
+        (net("edge_list", path="/nonexistent/edges.txt"), "network.path: .*file not found"),
         (
             NetworkSpec.model_construct(generator="barabasi_albert", n=5, params={"m": 5}),
             r"params\.m: must be below n = 5",
@@ -192,3 +192,47 @@ def test_independent_batches_property(n: int, p: float, graph_seed: int, order: 
     for before, after in itertools.pairwise(batches):
         first = after[0]
         assert first in before or any(graph.has_edge(first, u) for u in before)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1 2\n2 3\n3 x\n", 'edges.txt:3: node id "x" is not an integer like "1" (line 1); ids '
+         "must be all integers or all names"),
+        ("alice bob\nbob 7\n", 'edges.txt:2: node id "7" is not a name like "alice" (line 1)'),
+        ("1 2\n2 3 0.5\n", 'edges.txt:2: expected two node ids "u v", got 3 fields: "2 3 0.5"'),
+        ("1\n", 'edges.txt:1: expected two node ids "u v", got 1 field: "1"; is this an edge '
+         "list?"),
+        ("1 2\n4 4\n", 'edges.txt:2: self-loop "4 4": a node cannot be its own neighbour'),
+        ("root:x:0:0:root:/root:/bin/bash\n", "edges.txt:1: expected two node ids"),
+        ("# only comments\n\n", "edges.txt: has no edges (every line is blank or a # comment)"),
+    ],
+    ids=["name among integers", "integer among names", "weights", "one id", "self-loop",
+         "passwd", "empty"],
+)  # fmt: skip
+def test_edge_list_lines_are_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    """Every line is two node ids of one kind; the error names the file and the line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "edges.txt").write_text(text)
+    with pytest.raises(NetworkError) as info:
+        build_network(net("edge_list", path=str(tmp_path / "edges.txt")), seed=0)
+    assert str(info.value).startswith(f"network.path: {message}")
+
+
+def test_edge_list_not_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binary data is named as such, with the line of the first bad byte."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "edges.txt").write_bytes(b"1 2\n\x89PNG\x00\n")
+    with pytest.raises(NetworkError, match=r"edges\.txt:2: not UTF-8 text \(byte 0x89\)"):
+        build_network(net("edge_list", path=str(tmp_path / "edges.txt")), seed=0)
+
+
+def test_node_traits_keep_ids_and_blocks(tmp_path: Path) -> None:
+    """Agents get the edge list's own ids (not 0..n-1) and the stochastic block of their node."""
+    (tmp_path / "edges.txt").write_text("10 20\n20 30\n")
+    graph = build_network(net("edge_list", path=str(tmp_path / "edges.txt")), seed=0)
+    assert [node_traits(graph, u) for u in graph] == [{"node": 10}, {"node": 20}, {"node": 30}]
+    blocks = build_network(net("stochastic_block", sizes=[2, 3], p=[[1, 0], [0, 1]]), seed=0)
+    assert [node_traits(blocks, u)["block"] for u in blocks] == [0, 0, 1, 1, 1]

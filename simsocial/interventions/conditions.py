@@ -85,14 +85,18 @@ def parse_condition(text: str) -> Condition:
     if not text.strip():
         raise ConditionError("is empty; write a condition such as `m > 0.5`")
     if len(text) > MAX_LENGTH:
-        raise ConditionError(f"is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed")
+        raise ConditionError(
+            f"is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         shown = text if len(text) <= 60 else text[:57] + "..."
         raise ConditionError(f"is not a valid expression ({exc.msg}): {shown!r}") from None
     except (RecursionError, MemoryError):
-        raise ConditionError(f"is nested too deeply; at most {MAX_DEPTH} levels are allowed") from None
+        raise ConditionError(
+            f"is nested too deeply; at most {MAX_DEPTH} levels are allowed"
+        ) from None
     depth = _depth(tree)
     if depth > MAX_DEPTH:
         raise ConditionError(f"is nested {depth} levels deep; at most {MAX_DEPTH} are allowed")

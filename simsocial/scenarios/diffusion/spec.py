@@ -14,7 +14,7 @@ from simsocial.spec_models import (
     ScenarioSpec,
     StrictModel,
 )
-from simsocial.vocabulary import BOOL, Population, Vocabulary, Values, network_traits
+from simsocial.vocabulary import BOOL, Population, Values, Vocabulary, network_traits
 
 DEFAULT_AGENTS = 25
 # What conditions can read: model.parquet columns, summary values and step.
@@ -90,7 +90,11 @@ class DiffusionParams(StrictModel):
 class DiffusionSpec(ScenarioSpec):
     """An information-diffusion scenario file; one step is one simulated day."""
 
-    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (*ScenarioSpec.POPULATION_KEYS, "diffusion.personas", "diffusion.seeds")
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (
+        *ScenarioSpec.POPULATION_KEYS,
+        "diffusion.personas",
+        "diffusion.seeds",
+    )
 
     kind: Literal["diffusion"] = "diffusion"
     diffusion: DiffusionParams = Field(

@@ -138,7 +138,13 @@ class GrowthParams(StrictModel):
 class GrowthSpec(ScenarioSpec):
     """A network-growth scenario file."""
 
-    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (*ScenarioSpec.POPULATION_KEYS, "growth.n", "growth.m", "growth.naming", "growth.name_length")
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (
+        *ScenarioSpec.POPULATION_KEYS,
+        "growth.n",
+        "growth.m",
+        "growth.naming",
+        "growth.name_length",
+    )
 
     kind: Literal["growth"] = "growth"
     growth: GrowthParams = Field(default_factory=GrowthParams, description="The growth process.")

@@ -123,7 +123,12 @@ class OpinionParams(StrictModel):
 class OpinionSpec(ScenarioSpec):
     """A majority-opinion scenario file."""
 
-    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (*ScenarioSpec.POPULATION_KEYS, "opinion.experiment", "opinion.queries", "opinion.initial_m")
+    POPULATION_KEYS: ClassVar[tuple[str, ...]] = (
+        *ScenarioSpec.POPULATION_KEYS,
+        "opinion.experiment",
+        "opinion.queries",
+        "opinion.initial_m",
+    )
 
     kind: Literal["opinion"] = "opinion"
     opinion: OpinionParams = Field(default_factory=OpinionParams, description="The experiment.")
