@@ -29,6 +29,7 @@ from simsocial.store import TABLES, RunStore, part_files
 if TYPE_CHECKING:
     from simsocial.llm import Gateway
     from simsocial.runner import Result
+    from simsocial.spec_models import ScenarioSpec
 
 
 def branch(
@@ -49,6 +50,7 @@ def branch(
     manifest = _parent_manifest(parent)
     state = _branch_point(parent, at)
     spec = load_scenario(parent / "spec.yaml", overrides)
+    _keep_population(load_scenario(parent / "spec.yaml"), spec)
     prefix = {name: _prefix(parent, name, state["rows"][name]) for name in TABLES}
     home = parent / "branches"
     first = len(list(home.glob(f"at{at}-*"))) if home.exists() else 0
@@ -89,6 +91,32 @@ def branch_seeds(parent_seed: int, at: int, count: int) -> list[int]:
     """Seeds of the first `count` branches at `at`: reproducible, and extendable later."""
     children = np.random.SeedSequence([parent_seed, at]).spawn(count)
     return [int(child.generate_state(1)[0]) for child in children]
+
+
+def _keep_population(parent: ScenarioSpec, spec: ScenarioSpec) -> None:
+    """Refuse overrides that change who the agents are or how they are linked: the branch starts
+    from the parent's checkpoint, whose agents and network would silently win (or clash)."""
+    from simsocial.spec_errors import Problem, SpecError, show_value
+
+    old, new = parent.model_dump(mode="json"), spec.model_dump(mode="json")
+    problems = []
+    for key in type(spec).POPULATION_KEYS:
+        before, after = _at(old, key), _at(new, key)
+        if before != after:
+            message = (
+                f"a branch keeps its parent's population and network ({key} is "
+                f"{show_value(before)} there); change them after the fork with interventions "
+                "(add_agents, remove_agents, remove_edges)"
+            )
+            problems.append(Problem(None, None, key, message, True))
+    if problems:
+        raise SpecError(problems)
+
+
+def _at(data: dict[str, Any], key: str) -> Any:
+    for part in key.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
 
 
 def _parent_manifest(parent: Path) -> dict[str, Any]:

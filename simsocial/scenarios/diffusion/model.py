@@ -20,7 +20,7 @@ from simsocial.llm import Ask, Session
 from simsocial.mind.importance import ratings_for
 from simsocial.mind.planning import DayPlan
 from simsocial.model import EventSink, SimModel
-from simsocial.networks import build_network
+from simsocial.networks import build_network, node_traits
 from simsocial.personas import load
 from simsocial.scenarios.diffusion.interviews import (
     density,
@@ -61,6 +61,9 @@ class DiffusionModel(SimModel):
         # a persona that pins its own model talks through it (same session, budget and log)
         self.pinned = {p.name: p.model for p in people if p.model and p.model != spec.llm.model}
         nodes = sorted(graph.nodes())
+        for agent, u in zip(agents, nodes, strict=True):  # keep the network's id and block
+            for key, value in node_traits(graph, u).items():
+                setattr(agent, key, value)
         self.graph = graph.__class__(
             (agents[nodes.index(u)].unique_id, agents[nodes.index(v)].unique_id)
             for u, v in graph.edges()
@@ -312,6 +315,8 @@ class DiffusionModel(SimModel):
             "informed": "informed",
             "aware": "aware",
             "memories": lambda a: len(a.mind.stream),
+            "node": "node",
+            **({"block": "block"} if self.spec.network.generator == "stochastic_block" else {}),
         }
 
     def manifest_extras(self) -> dict[str, Any]:

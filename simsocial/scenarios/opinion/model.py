@@ -22,7 +22,7 @@ from simsocial.agents import LLMAgent
 from simsocial.interventions import InterventionError
 from simsocial.llm import Ask, Session
 from simsocial.model import EventSink, SimModel
-from simsocial.networks import build_network
+from simsocial.networks import build_network, node_traits
 from simsocial.scenarios.opinion.spec import OpinionSpec
 
 LETTERS = string.ascii_lowercase
@@ -74,6 +74,8 @@ class OpinionAgent(LLMAgent):
         self.zealot = False  # committed: never changes opinion, and is never asked
         self.note: str | None = None  # a broadcast message for the next prompt
         self.shown: dict[str, Any] = {}
+        self.node: Any = None  # the network's id for this agent (None: added by an intervention)
+        self.block: int | None = None  # its stochastic block, when the network has blocks
 
     def ask(self) -> Ask | None:
         if self.zealot:
@@ -120,6 +122,9 @@ class OpinionModel(SimModel):
             opinions = np.array(["A"] * n_a + ["B"] * (n - n_a))
             self.rng.shuffle(opinions)
             agents = [OpinionAgent(self, str(o)) for o in opinions]
+            for u, agent in enumerate(agents):  # nodes 0..n-1; keep the original id and block
+                for key, value in node_traits(self.graph, u).items():
+                    setattr(agent, key, value)
             # graph nodes are 0..n-1; agents are addressed by unique_id in consult_sequential
             self.graph = self.graph.__class__(
                 (agents[u].unique_id, agents[v].unique_id) for u, v in self.graph.edges()
@@ -146,7 +151,12 @@ class OpinionModel(SimModel):
             "updates": "updates",
             "consensus": lambda m: m.consensus_at is not None,
             "zealots": lambda m: sum(1 for a in m.by_id.values() if a.zealot),
-        }, {"opinion": "opinion"}
+        }, {"opinion": "opinion", "node": "node", **self._block_reporter()}
+
+    def _block_reporter(self) -> dict[str, str]:
+        """agents.parquet gets `block` when the network is a stochastic block model."""
+        network = self.spec.network
+        return {"block": "block"} if network and network.generator == "stochastic_block" else {}
 
     def prompt_templates(self) -> dict[str, str]:
         return {
