@@ -4,8 +4,11 @@
     session = get_gateway().session(LLMConfig(model="scripted/majority?beta=3"), run_id="r1")
     answer = session.choose("Which opinion?", ["k", "z"], rng=rng)
 
-Where a call goes: `simsocial.llm.providers.route` (scripted, embedded, openai-http fast path,
-litellm). What is cached, de-duplicated, limited, retried and counted: `simsocial.llm.gateway`.
+Before a run: `simsocial.llm.preflight` (credentials, endpoint, model served, a price for a USD
+budget). Where a call goes: `simsocial.llm.providers.route` (scripted, embedded, openai-http fast
+path, litellm). What is cached, de-duplicated, limited, retried and counted:
+`simsocial.llm.gateway` (+ `attempts`, `accounting`, `pricing`, `breaker`). Failure kinds in
+words: `simsocial.llm.failures`.
 The verbs and their determinism: `simsocial.llm.session`; what they put in a request and how
 they read replies: `simsocial.llm.asks` (+ `choice`, `prompts`). Test twin: `scripted`.
 """
@@ -16,10 +19,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from simsocial.llm.asks import Ask
-from simsocial.llm.config import Budget, LLMConfig, RateLimit
+from simsocial.llm.config import Breaker, Budget, LLMConfig, RateLimit
 
 if TYPE_CHECKING:
+    from simsocial.llm.failures import describe_failures
     from simsocial.llm.gateway import Gateway, get_gateway
+    from simsocial.llm.preflight import PreflightError
     from simsocial.llm.prompts import Template, all_templates
     from simsocial.llm.session import Ask, Session
     from simsocial.llm.types import (
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
 
 # Imported on first use: `simsocial validate` needs the config models only, not the gateway.
 _LAZY = {
+    "describe_failures": "failures",
+    "PreflightError": "preflight",
     "Gateway": "gateway",
     "get_gateway": "gateway",
     "Template": "prompts",
@@ -59,12 +66,14 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Ask",
+    "Breaker",
     "Budget",
     "CallRecord",
     "Choice",
     "Completion",
     "Gateway",
     "LLMConfig",
+    "PreflightError",
     "ProviderError",
     "ProviderReply",
     "ProviderRequest",
@@ -73,5 +82,6 @@ __all__ = [
     "Structured",
     "Template",
     "all_templates",
+    "describe_failures",
     "get_gateway",
 ]

@@ -25,9 +25,10 @@ from simsocial.llm.prompts import (
     STRUCTURED_INSTRUCTION,
     STRUCTURED_REPAIR,
 )
-from simsocial.llm.types import ProviderReply, ProviderRequest, Verb
+from simsocial.llm.types import CallRecord, ProviderReply, ProviderRequest, Verb
 
 if TYPE_CHECKING:
+    from simsocial.llm.attempts import Outcome
     from simsocial.llm.config import LLMConfig
 
 Prompt = str | list[dict[str, str]]
@@ -160,4 +161,42 @@ def repair_request(request: ProviderRequest, bad_reply: str, error: str) -> Prov
         json_schema=request.json_schema,
         draw=request.draw,
         extra=dict(request.extra),
+    )
+
+
+def call_record(
+    ask: Ask,
+    request: ProviderRequest,
+    outcome: Outcome,
+    path: str,
+    run_id: str,
+    options: str | None = None,
+    probabilities: str | None = None,
+) -> CallRecord:
+    """The llm_calls.parquet row of one answered or failed request (cache hits and shared
+    calls cost nothing)."""
+    reply = outcome.reply
+    free = outcome.cached or outcome.deduped
+    return CallRecord(
+        request_hash=outcome.key,
+        verb=ask.verb,
+        model=request.model,
+        path=path,
+        prompt=request.prompt_text(),
+        reply=reply.text if reply else None,
+        prompt_tokens=reply.prompt_tokens if reply else 0,
+        completion_tokens=reply.completion_tokens if reply else 0,
+        cost_usd=0.0 if free or reply is None else reply.cost_usd,
+        latency_s=outcome.latency_s,
+        attempts=outcome.attempts,
+        cached=outcome.cached,
+        error_kind=outcome.error_kind,
+        error=outcome.error,
+        draw=request.draw,
+        temperature=request.temperature,
+        options=options,
+        probabilities=probabilities,
+        run_id=run_id,
+        step=int(ask.meta.get("step", -1)),
+        agent_id=int(ask.meta.get("agent_id", -1)),
     )

@@ -32,6 +32,25 @@ class Budget(_Strict):
     usd: PositiveFloat | None = Field(None, description="Maximum spend in US dollars.")
 
 
+class Breaker(_Strict):
+    """Stop calling a model that keeps failing, instead of walking a run through dead steps.
+
+    Counts executed calls only (cache hits, budget stops and replay misses never reach the
+    model); a call counts as failed when its provider failed after its retries.
+    """
+
+    enabled: bool = Field(True, description="Trip the breaker on the conditions below.")
+    consecutive: PositiveInt = Field(
+        8, description="Trip after this many executed calls in a row have failed."
+    )
+    window: PositiveInt = Field(
+        50, description="Trip when, over the last `window` executed calls, ..."
+    )
+    max_failure_share: float = Field(
+        0.5, gt=0.0, le=1.0, description="... more than this share of them failed."
+    )
+
+
 class LLMConfig(_Strict):
     """Which model answers, and how the gateway treats the calls."""
 
@@ -73,6 +92,10 @@ class LLMConfig(_Strict):
         False, description="Answer only from the cache; a miss is an error naming the request."
     )
     budget: Budget | None = Field(None, description="Stop the run cleanly when reached.")
+    breaker: Breaker = Field(
+        default_factory=Breaker,
+        description="Circuit breaker: a run stops (status failed) when its model keeps failing.",
+    )
     logprobs: Literal["auto", "on", "off"] = Field(
         "auto", description="Use token log-probabilities for choices where the provider has them."
     )

@@ -6,15 +6,20 @@ What happens to one call (`Gateway.call`), in order:
                 parameter, draw index) is looked up in the session's on-disk cache -> a hit is
                 free and counted as `cache_hits`.
 2. **replay**   in replay-only mode a miss is a recorded "replay_miss" failure naming the request.
-3. **de-dup**   an identical key already in flight (any session) is awaited, not re-sent
+3. **breaker**  a session whose circuit breaker tripped fails the call with "breaker" without
+                contacting the provider (`simsocial.llm.breaker`).
+4. **de-dup**   an identical key already in flight (any session) is awaited, not re-sent
                 -> `dedup_hits`.
-4. **budget**   a spent budget fails the call with "budget" and marks the session exhausted.
-5. **call**     rate limiter -> semaphore (bounded calls in flight, shared by all sessions) ->
+5. **budget**   a spent budget fails the call with "budget" and marks the session exhausted;
+                calls in flight count at their worst case (`simsocial.llm.accounting.admit`).
+6. **call**     rate limiter -> semaphore (bounded calls in flight, shared by all sessions) ->
                 provider (see `simsocial.llm.providers.route`), each attempt under
-                `config.timeout`; tenacity retries retryable `ProviderError`s (429, 5xx, timeouts,
-                connection errors, malformed replies) with exponential backoff and jitter.
-6. **count**    tokens, cost, latency and attempts go to the session's stats; a success is
-                written to the cache. Failures are returned as values, never raised.
+                `config.timeout`; retryable `ProviderError`s (429, 5xx, timeouts, connection
+                errors, malformed replies) are retried with exponential backoff and jitter;
+                401/403/404/400 never are (`simsocial.llm.attempts`).
+7. **count**    tokens, cost, latency and attempts go to the session's stats, the outcome to its
+                breaker; a success is written to the cache. Failures are returned as values,
+                never raised.
 
 The gateway owns one asyncio event loop on a daemon thread, so synchronous callers (Mesa steps)
 and async callers share the same semaphore, providers, caches and in-flight table.
@@ -24,25 +29,24 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
-import random
 import threading
-import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import wait_exponential_jitter
 
-from simsocial.llm.accounting import Stats, budget_reached
+from simsocial.llm.accounting import Pending, Settled, Stats, admit, budget_reached, release
+from simsocial.llm.attempts import Attempts, Outcome
 from simsocial.llm.cache import ResponseCache
 from simsocial.llm.config import Budget, LLMConfig, RateLimit
-from simsocial.llm.limits import RateLimiter
+from simsocial.llm.limits import RateLimiter, estimate_tokens
+from simsocial.llm.pricing import worst_case_usd
 from simsocial.llm.providers import canonical_model, make_provider, route
 from simsocial.llm.providers.base import Provider
-from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
+from simsocial.llm.types import ProviderRequest
 
 if TYPE_CHECKING:
     from simsocial.llm.session import Session
@@ -50,29 +54,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the pipeline made of one request: a reply or a classified failure, and how."""
-
-    key: str
-    reply: ProviderReply | None = None
-    error_kind: str | None = None
-    error: str | None = None
-    attempts: int = 0
-    latency_s: float = 0.0
-    cached: bool = False
-    deduped: bool = False
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderError) and exc.retryable
+def _worst_case(request: ProviderRequest, *budgets: Budget | None) -> tuple[int, float]:
+    """Tokens and USD a request may cost at most, estimated only where a budget needs it (the
+    price lookup loads litellm's cost map once)."""
+    tokens = estimate_tokens(request) if any(b and b.tokens for b in budgets) else 0
+    usd = worst_case_usd(request) if any(b and b.usd for b in budgets) else 0.0
+    return tokens, usd
 
 
 def _provider_key(config: LLMConfig) -> tuple[str, str, str | None, str | None]:
     return (route(config.model, config.api_base), config.model, config.api_base, config.api_key_env)
 
 
-class Gateway:
+class Gateway(Attempts):
     """Process-wide: event loop thread, semaphore, rate limiters, de-dup table, providers, caches.
 
     `retry_initial_s` / `retry_max_s` shape the backoff (tests make them tiny).
@@ -100,6 +94,8 @@ class Gateway:
         # a budget over every session of this gateway (a sweep's), beside each run's own
         self.budget: Budget | None = None
         self.totals = Stats()
+        self.pending = Pending()  # the worst case of calls in flight, against `budget`
+        self._settled = Settled()
         self._loop = asyncio.new_event_loop()
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._providers: dict[tuple[str, str, str | None, str | None], Provider] = {}
@@ -191,33 +187,62 @@ class Gateway:
             return Outcome(
                 key, error_kind="replay_miss", error=session.replay_miss_message(request, key)
             )
+        if session.breaker.tripped is not None:
+            return Outcome(key, error_kind="breaker", error=f"not sent: {session.breaker.tripped}")
         shared = self._inflight.get(key)
         if shared is not None:
-            outcome = replace(await asyncio.shield(shared), deduped=True, attempts=0, latency_s=0.0)
-            stats.dedup_hits += 1
-            if outcome.reply is not None and cache is not None:
-                cache.put(key, request.model, outcome.reply)
-            return outcome
-        reason = budget_reached(session.config.budget, stats) or budget_reached(
-            self.budget, self.totals
+            return await self._share(session, request, shared)
+        if session.budget_exhausted:
+            reason = budget_reached(session.config.budget, stats) or "budget spent"
+            return Outcome(key, error_kind="budget", error=reason)
+        scopes = (
+            (session.config.budget, stats, session.pending),
+            (self.budget, self.totals, self.pending),
         )
-        if reason is not None or session.budget_exhausted:
+        tokens, usd = _worst_case(request, session.config.budget, self.budget)
+        reason = await admit(scopes, self._settled, tokens, usd)
+        if reason is not None:
             session.budget_exhausted = True
-            return Outcome(key, error_kind="budget", error=reason or "budget spent")
+            return Outcome(key, error_kind="budget", error=reason)
+        shared = self._inflight.get(key)  # an identical call may have started while we waited
+        if shared is not None:
+            release(scopes, self._settled, tokens, usd)
+            return await self._share(session, request, shared)
 
         future: asyncio.Future[Outcome] = self._loop.create_future()
         self._inflight[key] = future
-        stats.calls += 1  # reserved before the await, so concurrent asks respect a call budget
+        stats.calls += 1  # counted before the await, so concurrent asks respect a call budget
         self.totals.calls += 1
         try:
-            outcome = await self._call_provider(session, request, key, config)
+            config = config or session.config  # a persona's pinned model travels with its ask
+            provider = await self._provider(config)
+            outcome = await self.execute(
+                provider, self._limiter(config), request, key, config, session.breaker
+            )
         except BaseException:
             future.cancel()
             raise
         finally:
             del self._inflight[key]
+            release(scopes, self._settled, tokens, usd)
         future.set_result(outcome)
+        session.breaker.record(outcome.error_kind, outcome.error)
+        self._count(session, request, outcome)
+        return outcome
 
+    async def _share(
+        self, session: Session, request: ProviderRequest, shared: asyncio.Future[Outcome]
+    ) -> Outcome:
+        """An identical request is in flight: its outcome, free for this caller."""
+        outcome = replace(await asyncio.shield(shared), deduped=True, attempts=0, latency_s=0.0)
+        session.stats_.dedup_hits += 1
+        if outcome.reply is not None and session.cache is not None:
+            session.cache.put(outcome.key, request.model, outcome.reply)
+        return outcome
+
+    def _count(self, session: Session, request: ProviderRequest, outcome: Outcome) -> None:
+        """Attempts, tokens, cost (or its absence) and the budget after one executed call."""
+        stats = session.stats_
         stats.attempts_total += outcome.attempts
         stats.retries += max(0, outcome.attempts - 1)
         stats.latency_s_total += outcome.latency_s
@@ -226,107 +251,14 @@ class Gateway:
                 totals.prompt_tokens += outcome.reply.prompt_tokens
                 totals.completion_tokens += outcome.reply.completion_tokens
                 totals.cost_usd += outcome.reply.cost_usd
-            if cache is not None:
-                cache.put(key, request.model, outcome.reply)
+                totals.unpriced_calls += not outcome.reply.priced
+            if session.cache is not None:
+                session.cache.put(outcome.key, request.model, outcome.reply)
         if (
             budget_reached(session.config.budget, stats) is not None
             or budget_reached(self.budget, self.totals) is not None
         ):
             session.budget_exhausted = True
-        return outcome
-
-    async def _call_provider(
-        self,
-        session: Session,
-        request: ProviderRequest,
-        key: str,
-        config: LLMConfig | None = None,
-    ) -> Outcome:
-        """The first attempt directly (most calls need only one, and tenacity costs ~0.2 ms of
-        CPU per call); retryable failures go to tenacity for attempts 2..retries+1."""
-        config = config or session.config  # a persona's pinned model travels with its ask
-        provider = await self._provider(config)
-        limiter = self._limiter(config)
-        tries = [1]
-        start = time.perf_counter()
-        try:
-            try:
-                reply = await self._attempt(provider, limiter, request, config.timeout)
-            except ProviderError as first:
-                if not first.retryable or config.retries == 0:
-                    raise
-                reply = await self._retry(provider, limiter, request, config, tries)
-        except ProviderError as exc:
-            return Outcome(
-                key,
-                error_kind=exc.kind,
-                error=str(exc),
-                attempts=tries[0],
-                latency_s=time.perf_counter() - start,
-            )
-        return Outcome(key, reply=reply, attempts=tries[0], latency_s=time.perf_counter() - start)
-
-    async def _retry(
-        self,
-        provider: Provider,
-        limiter: RateLimiter | None,
-        request: ProviderRequest,
-        config: LLMConfig,
-        tries: list[int],
-    ) -> ProviderReply:
-        """Exponential backoff with jitter (retry_initial_s, then x2 up to retry_max_s)."""
-        await asyncio.sleep(self.retry_initial_s * (1.0 + random.random()))
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(config.retries),
-            wait=self._wait,
-            retry=retry_if_exception(_retryable),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                tries[0] += 1
-                return await self._attempt(provider, limiter, request, config.timeout)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
-
-    async def _attempt(
-        self,
-        provider: Provider,
-        limiter: RateLimiter | None,
-        request: ProviderRequest,
-        timeout: float,
-    ) -> ProviderReply:
-        """One attempt: rate limit, a semaphore slot, the timeout; anything a provider raises
-        becomes a classified ProviderError."""
-        if limiter is not None:
-            await limiter.acquire(request)
-        instant = getattr(provider, "instant", False)  # in-process, never waits: no bounds
-        slots = contextlib.nullcontext() if instant else self._provider_slots(provider)
-        semaphore = contextlib.nullcontext() if instant else self._semaphore
-        async with semaphore, slots:
-            try:
-                if instant:
-                    return await provider.complete(request)
-                async with asyncio.timeout(timeout):  # starts once the provider can take it
-                    return await provider.complete(request)
-            except ProviderError:
-                raise
-            except TimeoutError as exc:
-                raise ProviderError("timeout", f"no reply within {timeout:g} s") from exc
-            except Exception as exc:  # a provider bug must not kill the run: record it
-                raise ProviderError(
-                    "other", f"{type(exc).__name__}: {exc}", retryable=False
-                ) from exc
-
-    def _provider_slots(self, provider: Provider) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A provider that serves one call at a time (`max_in_flight`, e.g. the in-process
-        llama.cpp) gets its own semaphore, so queueing behind it never counts as a timeout."""
-        limit = getattr(provider, "max_in_flight", None)
-        if limit is None:
-            return contextlib.nullcontext()
-        slots = self._slots.get(id(provider))
-        if slots is None:
-            slots = self._slots[id(provider)] = asyncio.Semaphore(limit)
-        return slots
 
     async def _provider(self, config: LLMConfig) -> Provider:
         """The provider for a config, built once per (path, model, api_base, key env)."""

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
-from simsocial.llm.accounting import Stats
+from simsocial.llm.accounting import Pending, Stats, budget_reached
 from simsocial.llm.asks import (
     Ask,
     Prompt,
     as_messages,
+    call_record,
     choose_setup,
     options_json,
     read_choice,
@@ -37,6 +38,7 @@ from simsocial.llm.asks import (
     structured_messages,
     validate,
 )
+from simsocial.llm.breaker import CircuitBreaker
 from simsocial.llm.cache import ResponseCache, resolve_cache_dir
 from simsocial.llm.config import LLMConfig
 from simsocial.llm.providers import canonical_model, route, supports_logprobs
@@ -67,9 +69,11 @@ class Session:
         self.run_id = run_id
         self._cache_dir = cache_dir
         self._pinned: dict[str, LLMConfig] = {}
-        self.reconfigure(config)
         self.stats_ = Stats()
+        self.pending = Pending()  # the worst case of this session's calls in flight
+        self.breaker = CircuitBreaker(config.breaker)
         self.budget_exhausted = False
+        self.reconfigure(config)
         self._draws: dict[str, int] = {}
         self._records: list[CallRecord] = []
         self._records_lock = threading.Lock()
@@ -92,6 +96,14 @@ class Session:
         self.cache: ResponseCache | None = self.gateway.open_cache(directory) if directory else None
         self.use_logprobs = _wants_logprobs(config)
         self._pinned.clear()  # pinned configs copy the session's keys: rebuild them on demand
+        self.breaker.configure(config.breaker)
+        self.budget_exhausted = budget_reached(config.budget, self.stats_) is not None
+
+    @property
+    def tripped(self) -> str | None:
+        """Why the circuit breaker stopped this session's calls (one line), or None. The runner
+        checks it after each step and stops the run as failed."""
+        return self.breaker.tripped
 
     # -- preparing asks (caller's thread, deterministic) -----------------------------------------
 
@@ -330,31 +342,8 @@ class Session:
         options: str | None = None,
         probabilities: str | None = None,
     ) -> CallRecord:
-        reply = outcome.reply
-        free = outcome.cached or outcome.deduped
-        record = CallRecord(
-            request_hash=outcome.key,
-            verb=ask.verb,
-            model=request.model,
-            path=self.path if ask.config is None else route(ask.config.model, ask.config.api_base),
-            prompt=request.prompt_text(),
-            reply=reply.text if reply else None,
-            prompt_tokens=reply.prompt_tokens if reply else 0,
-            completion_tokens=reply.completion_tokens if reply else 0,
-            cost_usd=0.0 if free or reply is None else reply.cost_usd,
-            latency_s=outcome.latency_s,
-            attempts=outcome.attempts,
-            cached=outcome.cached,
-            error_kind=outcome.error_kind,
-            error=outcome.error,
-            draw=request.draw,
-            temperature=request.temperature,
-            options=options,
-            probabilities=probabilities,
-            run_id=self.run_id,
-            step=int(ask.meta.get("step", -1)),
-            agent_id=int(ask.meta.get("agent_id", -1)),
-        )
+        path = self.path if ask.config is None else route(ask.config.model, ask.config.api_base)
+        record = call_record(ask, request, outcome, path, self.run_id, options, probabilities)
         with self._records_lock:
             self._records.append(record)
             if final and outcome.error_kind is not None:
@@ -389,9 +378,12 @@ class Session:
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
+        """Draws and stats carry over; whether the budget is exhausted is decided by the current
+        config's budget, so a resume or branch with a larger budget continues. The breaker is not
+        restored: a resumed run starts with it closed."""
         self._draws = dict(state["draws"])
         self.stats_ = Stats.from_dict(state["stats"])
-        self.budget_exhausted = bool(state.get("budget_exhausted", False))
+        self.budget_exhausted = budget_reached(self.config.budget, self.stats_) is not None
 
 
 def _wants_logprobs(config: LLMConfig) -> bool:

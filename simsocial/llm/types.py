@@ -17,12 +17,21 @@ ErrorKind = Literal[
     "timeout",
     "connection",
     "bad_response",  # malformed / truncated JSON from the provider
+    "auth",  # 401, missing or rejected credentials: never retried
+    "permission",  # 403: never retried
+    "not_found",  # 404, unknown model or endpoint: never retried
+    "bad_request",  # 400/422, the provider refuses the request itself: never retried
     "parse",  # reply did not name an option
     "validation",  # structured output failed pydantic validation after the repair round
     "budget",  # the run's budget was spent before this call
     "replay_miss",  # replay-only mode and the request is not cached
+    "breaker",  # the session's circuit breaker is open: the provider was not contacted
     "other",
 ]
+
+RETRYABLE_KINDS: frozenset[str] = frozenset(
+    {"rate_limit", "server", "timeout", "connection", "bad_response"}
+)
 
 
 @dataclass(slots=True)
@@ -80,6 +89,8 @@ class ProviderReply:
     cost_usd: float = 0.0
     # log-probability of each choice label, when the provider can give them
     label_logprobs: dict[str, float] | None = None
+    # False when the provider has no price for the model: cost_usd is then unknown, not $0
+    priced: bool = True
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -95,11 +106,7 @@ class ProviderError(Exception):
     def __init__(self, kind: ErrorKind, message: str, *, retryable: bool | None = None):
         super().__init__(message)
         self.kind: ErrorKind = kind
-        self.retryable = (
-            retryable
-            if retryable is not None
-            else kind in {"rate_limit", "server", "timeout", "connection", "bad_response"}
-        )
+        self.retryable = retryable if retryable is not None else kind in RETRYABLE_KINDS
 
 
 @dataclass(slots=True)

@@ -12,6 +12,14 @@ Faults, by rate (`faults={kind: probability}`, deterministic per request number)
 until `hang_s` passes or the server stops: a client timeout), ``malformed`` (200 with a body that
 is not JSON), ``truncated`` (200 with half a JSON body).
 
+Whole-server modes, for what a run meets when its endpoint is wrong rather than flaky:
+``status=401`` (or 403, 404, 500 ...) answers every request, `/v1/models` included, with that
+status and an OpenAI-style error body; ``hang=True`` never answers a chat or embeddings request
+(until `hang_s` or stop) while `/v1/models` still answers, like a server whose workers are stuck.
+``models=["a", "b"]`` is the served model list: `/v1/models` lists it and a chat request for
+another model gets 404 "model not found" (as vLLM does); without it `/v1/models` is a 404 (not
+every server has it) and any model name is answered.
+
 The reply to a chat request: a minimal valid JSON instance when a `json_schema` response format
 is asked for; otherwise the first bracketed token of the last user message (`[a]`), else "ok".
 With ``process=True`` the server runs in a child process, so a benchmark's client does not share
@@ -89,6 +97,9 @@ class OpenAIServer:
         answer: Callable[[dict[str, Any]], str] = default_answer,
         process: bool = False,
         port: int = 0,
+        status: int | None = None,
+        hang: bool = False,
+        models: Sequence[str] | None = None,
     ):
         faults = dict(faults or {})
         unknown = set(faults) | {x for x in schedule or () if x is not None}
@@ -105,6 +116,9 @@ class OpenAIServer:
         self.answer = answer
         self.process = process
         self.port = port
+        self.status = status
+        self.hang = hang
+        self.models = list(models) if models is not None else None
         self.counts: Counter[str] = Counter()  # outcome kind -> requests ("ok", "429", ...)
         self._received = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -204,21 +218,39 @@ class OpenAIServer:
             u -= rate
         return None
 
+    def _refusal(self) -> web.Response | None:
+        """The whole-server `status` answer, when one is set."""
+        if self.status is None:
+            return None
+        self.counts[str(self.status)] += 1
+        error = {"message": f"test server answers HTTP {self.status}", "code": self.status}
+        return web.json_response({"error": error}, status=self.status)
+
+    async def _hang(self) -> web.Response:
+        assert self._stopping is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self.hang_s)
+        return web.json_response({"error": {"message": "hung"}}, status=503)
+
     async def _chat(self, request: web.Request) -> web.Response:
         number = self._received
         self._received += 1
-        fault = self._fault(number)
+        refusal = self._refusal()
+        if refusal is not None:
+            return refusal
+        fault = "hang" if self.hang else self._fault(number)
         try:
             body = await request.json()
         except ValueError:
             self.counts["bad_request"] += 1
             return web.json_response({"error": {"message": "body is not JSON"}}, status=400)
+        if self.models is not None and body.get("model") not in self.models:
+            self.counts["not_found"] += 1
+            error = {"message": f"The model `{body.get('model')}` does not exist.", "code": 404}
+            return web.json_response({"error": error}, status=404)
         if fault == "hang":
             self.counts["hang"] += 1
-            assert self._stopping is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.hang_s)
-            return web.json_response({"error": {"message": "hung"}}, status=503)
+            return await self._hang()
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         self.counts[fault or "ok"] += 1
@@ -262,6 +294,12 @@ class OpenAIServer:
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         self._received += 1
+        refusal = self._refusal()
+        if refusal is not None:
+            return refusal
+        if self.hang:
+            self.counts["hang"] += 1
+            return await self._hang()
         self.counts["embeddings"] += 1
         body = await request.json()
         texts = body.get("input", [])
@@ -279,7 +317,14 @@ class OpenAIServer:
         )
 
     async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "test", "object": "model"}]})
+        self.counts["models"] += 1
+        refusal = self._refusal()
+        if refusal is not None:
+            return refusal
+        if self.models is None:
+            return web.json_response({"error": {"message": "no model list here"}}, status=404)
+        data = [{"id": name, "object": "model"} for name in self.models]
+        return web.json_response({"object": "list", "data": data})
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"requests": self._received, "counts": dict(self.counts)})
@@ -292,7 +337,8 @@ class OpenAIServer:
             "--latency", str(self.latency_s), "--faults", json.dumps(self.faults),
             "--schedule", json.dumps(self.schedule), "--hang", str(self.hang_s),
             "--seed", str(self.seed), "--port", str(self.port),
-        ]  # fmt: skip
+            "--status", str(self.status or 0), "--models", json.dumps(self.models),
+        ] + (["--hang-all"] if self.hang else [])  # fmt: skip
         self._child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._child.stdout is not None
         line = self._child.stdout.readline()
@@ -311,10 +357,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--hang", type=float, default=3600.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--status", type=int, default=0, help="answer everything with it")
+    parser.add_argument("--hang-all", action="store_true", help="never answer a chat request")
+    parser.add_argument("--models", default="null", help="JSON list of served model names")
     args = parser.parse_args(argv)
     server = OpenAIServer(
         args.latency, json.loads(args.faults), json.loads(args.schedule),
-        hang_s=args.hang, seed=args.seed, port=args.port,
+        hang_s=args.hang, seed=args.seed, port=args.port, status=args.status or None,
+        hang=args.hang_all, models=json.loads(args.models),
     )  # fmt: skip
 
     async def run() -> None:

@@ -84,11 +84,11 @@ def test_retries_exhausted_is_recorded_with_its_kind(gateway: Gateway) -> None:
 
 
 def test_client_errors_are_not_retried(gateway: Gateway) -> None:
-    """A 404 (wrong api_base) fails at once as 'other'."""
+    """A 404 (wrong api_base) fails at once as 'not_found'."""
     with OpenAIServer() as server:
         config = LLMConfig(model="openai/x", api_base=server.base_url + "/wrong", cache="off")
         answer = gateway.session(config).complete("hello")
-        assert answer.record.error_kind == "other" and answer.record.attempts == 1
+        assert answer.record.error_kind == "not_found" and answer.record.attempts == 1
 
 
 def test_connection_refused_is_a_connection_failure(gateway: Gateway) -> None:

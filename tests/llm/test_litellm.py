@@ -66,4 +66,4 @@ def test_classify_maps_litellm_exceptions() -> None:
     rate = litellm.RateLimitError("slow down", llm_provider="openai", model="m")
     bad = litellm.BadRequestError("nope", llm_provider="openai", model="m")
     assert classify(rate).kind == "rate_limit" and classify(rate).retryable
-    assert classify(bad).kind == "other" and not classify(bad).retryable
+    assert classify(bad).kind == "bad_request" and not classify(bad).retryable

@@ -3,7 +3,9 @@
 litellm is imported here and only here, when the first such provider is built (it takes ~8 s),
 with its cost map loaded from the installed package (`LITELLM_LOCAL_MODEL_COST_MAP=True`), so
 nothing reaches for the network. litellm's own retries are off: the gateway retries, so attempts
-are counted in one place. Its exception classes map onto the gateway's error kinds.
+are counted in one place. Its exception classes map onto the gateway's error kinds; credentials
+missing or rejected, permission, not-found and bad-request errors are final (never retried),
+including the OpenAI SDK's "Missing credentials" that litellm wraps as a generic API error.
 Force this path for an OpenAI-compatible endpoint with the prefix ``litellm/``
 (``litellm/openai/x``).
 """
@@ -11,6 +13,7 @@ Force this path for an OpenAI-compatible endpoint with the prefix ``litellm/``
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,12 +34,27 @@ _KINDS: dict[str, ErrorKind] = {
     "APIResponseValidationError": "bad_response",
     "JSONDecodeError": "bad_response",
 }
-_NOT_RETRYABLE = {
-    "BadRequestError",
-    "AuthenticationError",
-    "NotFoundError",
-    "PermissionDeniedError",
+# litellm.exceptions (and the openai classes they inherit from): final, never retried
+_FINAL: dict[str, ErrorKind] = {
+    "AuthenticationError": "auth",
+    "PermissionDeniedError": "permission",
+    "NotFoundError": "not_found",
+    "BadRequestError": "bad_request",  # also ContextWindowExceeded, UnsupportedParams ...
+    "UnprocessableEntityError": "bad_request",
 }
+_FINAL_STATUS: dict[int, ErrorKind] = {
+    400: "bad_request",
+    401: "auth",
+    403: "permission",
+    404: "not_found",
+    422: "bad_request",
+}
+# what a missing key looks like when it surfaces as a generic error (openai SDK 1.x and later)
+_NO_CREDENTIALS = re.compile(
+    r"missing credentials|api_key client option must be set|no api key|missing api key"
+    r"|api key (?:is )?(?:not (?:set|found|provided)|missing)|invalid api key|incorrect api key",
+    re.IGNORECASE,
+)
 
 
 def import_litellm() -> Any:
@@ -53,13 +71,18 @@ def classify(exc: Exception) -> ProviderError:
     """A litellm (or underlying) exception as a gateway error kind, by class name."""
     names = [cls.__name__ for cls in type(exc).__mro__]
     message = f"{type(exc).__name__}: {str(exc)[:300]}"
-    if any(name in _NOT_RETRYABLE for name in names):
-        return ProviderError("other", message, retryable=False)
+    for name in names:
+        if name in _FINAL:
+            return ProviderError(_FINAL[name], message, retryable=False)
+    if _NO_CREDENTIALS.search(str(exc)):
+        return ProviderError("auth", message, retryable=False)
     for name in names:
         if name in _KINDS:
             return ProviderError(_KINDS[name], message)
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
+        if status in _FINAL_STATUS:
+            return ProviderError(_FINAL_STATUS[status], message, retryable=False)
         if status == 429:
             return ProviderError("rate_limit", message)
         if status >= 500:
@@ -120,6 +143,7 @@ class LiteLLMProvider:
                 "bad_response", f"unexpected litellm reply: {response!r:.200}"
             ) from exc
         usage = getattr(response, "usage", None)
+        cost = self._cost(response)
         label_logprobs = None
         if request.want_logprobs and request.choice_labels:
             logprobs = getattr(choice, "logprobs", None)
@@ -131,16 +155,18 @@ class LiteLLMProvider:
             text=text,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=self._cost(response),
+            cost_usd=cost if cost is not None else 0.0,
             label_logprobs=label_logprobs,
+            priced=cost is not None,
         )
 
-    def _cost(self, response: Any) -> float:
-        """USD from litellm's local cost map; 0 for models it does not price (local servers)."""
+    def _cost(self, response: Any) -> float | None:
+        """USD from litellm's local cost map; None for a model it does not price (a local
+        server): the gateway counts the call as unpriced instead of pricing it at $0."""
         try:
-            return float(self.litellm.completion_cost(completion_response=response) or 0.0)
-        except Exception:  # unknown model: litellm raises rather than returning 0
-            return 0.0
+            return float(self.litellm.completion_cost(completion_response=response))
+        except Exception:  # litellm raises for an unknown model, with no narrower class
+            return None
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         try:

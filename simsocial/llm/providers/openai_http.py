@@ -7,7 +7,13 @@ POST on a kept-alive connection and one JSON decode.
 
 Failures are classified for the gateway: HTTP 429 -> "rate_limit", 5xx -> "server",
 408 -> "timeout", connection problems -> "connection", a body that is not the expected JSON
-(malformed or truncated) -> "bad_response"; other 4xx are not retried ("other").
+(malformed or truncated) -> "bad_response"; these are retried. 401 -> "auth", 403 ->
+"permission", 404 -> "not_found", 400/422 -> "bad_request" and other 4xx ("other") cannot
+succeed on a second try and are not retried.
+
+Cost: priced with litellm's cost map (`simsocial.llm.pricing`, read without importing litellm),
+as on the litellm path, so a USD budget holds here too; a model the map does not know (a local
+vLLM model) is answered with `priced=False`, never priced at $0.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsocial.llm.choice import label_logprobs_from_tokens
-from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
+from simsocial.llm.pricing import price
+from simsocial.llm.types import ErrorKind, ProviderError, ProviderReply, ProviderRequest
 
 if TYPE_CHECKING:
     import aiohttp
@@ -72,7 +79,17 @@ def parse_reply(data: Any, request: ProviderRequest) -> ProviderReply:
     )
 
 
-def _status_error(status: int, body: bytes) -> ProviderError:
+_FINAL_STATUS: dict[int, ErrorKind] = {
+    400: "bad_request",
+    401: "auth",
+    403: "permission",
+    404: "not_found",
+    422: "bad_request",
+}
+
+
+def status_error(status: int, body: bytes) -> ProviderError:
+    """The ProviderError for a non-200 HTTP answer (also used by the preflight)."""
     detail = f"HTTP {status}: {body[:200].decode(errors='replace')}"
     if status == 429:
         return ProviderError("rate_limit", detail)
@@ -80,7 +97,7 @@ def _status_error(status: int, body: bytes) -> ProviderError:
         return ProviderError("server", detail)
     if status == 408:
         return ProviderError("timeout", detail)
-    return ProviderError("other", detail, retryable=False)
+    return ProviderError(_FINAL_STATUS.get(status, "other"), detail, retryable=False)
 
 
 class OpenAIHTTPProvider:
@@ -95,6 +112,7 @@ class OpenAIHTTPProvider:
         self.url = config.api_base.rstrip("/") + "/chat/completions"
         self.embeddings_url = config.api_base.rstrip("/") + "/embeddings"
         self.model = config.model.split("/", 1)[1]
+        self.price = price(config.model)
         key_env = config.api_key_env or "OPENAI_API_KEY"
         key = os.environ.get(key_env)
         self.headers = {"Content-Type": "application/json"}
@@ -125,7 +143,7 @@ class OpenAIHTTPProvider:
         except aiohttp.ClientError as exc:  # connection refused/reset, server disconnected ...
             raise ProviderError("connection", f"{type(exc).__name__}: {exc}") from exc
         if status != 200:
-            raise _status_error(status, raw)
+            raise status_error(status, raw)
         try:
             return json.loads(raw)
         except ValueError as exc:
@@ -133,7 +151,12 @@ class OpenAIHTTPProvider:
 
     async def complete(self, request: ProviderRequest) -> ProviderReply:
         data = await self._post(self.url, request_body(request, self.model))
-        return parse_reply(data, request)
+        reply = parse_reply(data, request)
+        if self.price is None:
+            reply.priced = False
+        else:
+            reply.cost_usd = self.price.cost(reply.prompt_tokens, reply.completion_tokens)
+        return reply
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         data = await self._post(self.embeddings_url, {"model": self.model, "input": texts})
