@@ -13,18 +13,17 @@ names its parent; `simsocial.analysis.tree` reads a parent and its branches as o
 
 from __future__ import annotations
 
-import json
-import pickle
 import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from simsocial import checkpoint
 from simsocial.errors import RunError
-from simsocial.store import TABLES, RunStore, part_files
+from simsocial.runlock import DirectoryLock
+from simsocial.store import TABLES, DamagedRun, RunStore, part_files, read_verified, write_atomic
 
 if TYPE_CHECKING:
     from simsocial.llm import Gateway
@@ -48,42 +47,46 @@ def branch(
 
     parent = Path(run_dir).resolve()
     manifest = _parent_manifest(parent)
-    state = _branch_point(parent, at)
-    spec = load_scenario(parent / "spec.yaml", overrides)
-    _keep_population(load_scenario(parent / "spec.yaml"), spec)
-    prefix = {name: _prefix(parent, name, state["rows"][name]) for name in TABLES}
-    home = parent / "branches"
-    first = len(list(home.glob(f"at{at}-*"))) if home.exists() else 0
-    seeds = branch_seeds(int(manifest["seed"]), at, first + n)[first:]
-    results = []
-    for index, seed in enumerate(seeds, start=first):
-        store = RunStore(home / f"at{at}-{index:02d}")
-        (store.run_dir / "spec.yaml").write_text(dump_spec(spec))
-        branch_seed = int(manifest["seed"]) if keep_seed else seed
-        store.write_manifest(
-            {
-                **new_manifest(spec, f"{new_run_id(spec)}-b{at}-{index}", steps_done=at),
-                "parent": str(parent),
-                "branch": {
-                    "parent": str(parent),
-                    "parent_run_id": manifest.get("run_id"),
-                    "at": at,
-                    "index": index,
-                    "seed": branch_seed,
-                    "keep_seed": keep_seed,
-                    "overrides": overrides
-                    if isinstance(overrides, dict)
-                    else list(overrides or []),
-                },
-            }
-        )
-        for name, table in prefix.items():
-            _write_prefix(store, name, table)
-        forked = {k: v for k, v in state.items() if k not in ("parts", "rows")}
-        if not keep_seed:
-            forked["model"] = {**forked["model"], **_fresh_rng(branch_seed)}
-        store.save_checkpoint(forked, keep=spec.outputs.keep_checkpoints)
-        results.append(execute_in(spec, store, gateway=gateway, progress=progress, resuming=True))
+    with DirectoryLock(parent):  # one brancher at a time: branch indices stay unique
+        state = _branch_point(parent, at)
+        spec = load_scenario(parent / "spec.yaml", overrides)
+        _keep_population(load_scenario(parent / "spec.yaml"), spec)
+        prefix = {name: _prefix(parent, manifest, name, state["rows"][name]) for name in TABLES}
+        home = parent / "branches"
+        first = len(list(home.glob(f"at{at}-*"))) if home.exists() else 0
+        seeds = branch_seeds(int(manifest["seed"]), at, first + n)[first:]
+        results = []
+        for index, seed in enumerate(seeds, start=first):
+            branch_seed = int(manifest["seed"]) if keep_seed else seed
+            with DirectoryLock(home / f"at{at}-{index:02d}") as lock:
+                store = RunStore(lock.directory)
+                write_atomic(store.run_dir / "spec.yaml", dump_spec(spec).encode())
+                store.write_manifest(
+                    {
+                        **new_manifest(spec, f"{new_run_id(spec)}-b{at}-{index}", steps_done=at),
+                        "parent": str(parent),
+                        "branch": {
+                            "parent": str(parent),
+                            "parent_run_id": manifest.get("run_id"),
+                            "at": at,
+                            "index": index,
+                            "seed": branch_seed,
+                            "keep_seed": keep_seed,
+                            "overrides": overrides
+                            if isinstance(overrides, dict)
+                            else list(overrides or []),
+                        },
+                    }
+                )
+                for name, table in prefix.items():
+                    _write_prefix(store, name, table)
+                forked = {k: v for k, v in state.items() if k not in ("parts", "rows")}
+                if not keep_seed:
+                    forked["model"] = {**forked["model"], **_fresh_rng(branch_seed)}
+                store.save_checkpoint(forked, keep=spec.outputs.keep_checkpoints)
+                results.append(
+                    execute_in(spec, store, gateway=gateway, progress=progress, resuming=True)
+                )
     return results
 
 
@@ -120,52 +123,47 @@ def _at(data: dict[str, Any], key: str) -> Any:
 
 
 def _parent_manifest(parent: Path) -> dict[str, Any]:
-    path = parent / "manifest.json"
-    if not path.exists() or not (parent / "spec.yaml").exists():
+    if not (parent / "manifest.json").exists() or not (parent / "spec.yaml").exists():
         raise RunError(f"{parent} is not a run directory (no manifest.json and spec.yaml)")
-    return json.loads(path.read_text())
+    return RunStore(parent).read_manifest()
 
 
 def _branch_point(parent: Path, at: int) -> dict[str, Any]:
-    path = parent / "checkpoint" / f"step-{at:06d}.pkl"
+    store = RunStore(parent)
+    path = store.branch_point(at)
     if not path.exists():
-        kept = sorted(
-            int(p.stem.removeprefix("step-")) for p in (parent / "checkpoint").glob("step-*.pkl")
-        )
+        kept = store.branch_points()
         where = (
             f"it kept checkpoints after steps {_ranges(kept)}"
             if kept
             else "it kept no checkpoints (outputs.keep_checkpoints: false)"
         )
         raise RunError(f"cannot branch {parent} at step {at}: {where}")
-    with path.open("rb") as fh:
-        state = pickle.load(fh)
-    if "rows" not in state:
-        raise RunError(f"{path} predates branching support; rerun the parent to branch it")
-    return state
+    return checkpoint.read(path)
 
 
-def _prefix(parent: Path, name: str, rows: int) -> pa.Table | None:
-    """The first `rows` rows the parent wrote to table `name` (from its consolidated file, or
-    from its part files while it is unfinished)."""
+def _prefix(parent: Path, manifest: dict[str, Any], name: str, rows: int) -> pa.Table | None:
+    """The first `rows` rows the parent wrote to table `name` (from its committed table, or
+    from its part files while it is unfinished), each file verified."""
     if rows == 0:
         return None
-    consolidated = parent / f"{name}.parquet"
-    if consolidated.exists():
-        table = pq.read_table(consolidated)
+    recorded = (manifest.get("tables") or {}).get(name)
+    if recorded is not None:
+        table = read_verified(parent / f"{name}.parquet", recorded["digest"])
     else:
         files = part_files(parent, name)
-        table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+        tables = [read_verified(f, f.stem.split("-")[2]) for f in files]
+        table = pa.concat_tables(tables, promote_options="permissive")
+    if table.num_rows < rows:
+        raise DamagedRun(
+            f"{parent}: table {name} has {table.num_rows} rows, the branch point {rows}"
+        )
     return table.slice(0, rows)
 
 
 def _write_prefix(store: RunStore, name: str, table: pa.Table | None) -> None:
-    chunked = store.tables[name]
-    if table is None:
-        return
-    pq.write_table(table, chunked.part_path(chunked.parts))
-    chunked.parts += 1
-    chunked.written += table.num_rows
+    if table is not None:
+        store.tables[name].write_part(table)
 
 
 def _fresh_rng(seed: int) -> dict[str, Any]:

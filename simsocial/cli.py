@@ -58,8 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
 
-    p = sub.add_parser("resume", help="continue an interrupted run from its last checkpoint")
+    p = sub.add_parser(
+        "resume",
+        help="continue an interrupted run from its last checkpoint (or finish a killed ending)",
+    )
     p.add_argument("run_dir")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="change a run-control key, e.g. --set llm.budget.usd=5 continues a run that spent "
+        "its budget (llm.budget, llm.timeout, llm.retries, llm.rate_limit, llm.api_base ...)",
+    )  # fmt: skip
+    p.add_argument(
+        "--rewind", action="store_true",
+        help="when a part file is damaged or missing, restart from the last checkpoint before "
+        "it (the error names the step); rows after it are computed again",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser(
@@ -116,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if not _is_user_error(exc):
             raise
-        print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
+        message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
+        print(f"error: {message}" if "\n" not in message else f"error:\n{message}", file=sys.stderr)
         return 1
 
 
@@ -126,7 +140,13 @@ def _is_user_error(exc: Exception) -> bool:
     from simsocial.errors import SimsocialError
     from simsocial.llm.types import ProviderError
 
-    return isinstance(exc, SimsocialError | ProviderError)
+    return isinstance(exc, SimsocialError | ProviderError | OSError)
+
+
+def _os_message(exc: OSError) -> str:
+    """`cannot use PATH: Permission denied` rather than an errno tuple."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot use{where}: {exc.strerror or exc}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -140,7 +160,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from simsocial.runner import resume
 
-    result = resume(args.run_dir, progress=not args.quiet)
+    result = resume(
+        args.run_dir, progress=not args.quiet, rewind=args.rewind, overrides=args.overrides
+    )
     return _print_outcome(result.run_dir, result.status)
 
 
@@ -151,6 +173,8 @@ def _print_outcome(run_dir: Path, status: str) -> int:
     metrics = summary.get("metrics", {})
     print(f"run directory: {run_dir}")
     print(f"status: {status}")
+    for warning in summary.get("warnings") or []:
+        print(f"warning: {warning}", file=sys.stderr)
     llm = summary.get("llm", {})
     if llm:
         failures = sum(llm.get("failures_by_kind", {}).values())

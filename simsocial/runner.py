@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import shutil
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simsocial.errors import RunError
-from simsocial.store import RunStore, utc_now
+from simsocial.faults import kill_point
+from simsocial.runlock import DirectoryLock
+from simsocial.store import RunStore, utc_now, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,10 +47,10 @@ class Result:
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
-            import pandas as pd
+            from simsocial.analysis.loader import read_table
 
-            path = self.run_dir / f"{name}.parquet"
-            self._tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+            recorded = (self.manifest.get("tables") or {}).get(name) or {}
+            self._tables[name] = read_table(self.run_dir, name, recorded.get("digest"))
         return self._tables[name]
 
     @property
@@ -92,6 +95,15 @@ def new_manifest(spec: ScenarioSpec, run_id: str, steps_done: int = 0) -> dict[s
     }
 
 
+RESUME_KEYS = (
+    "llm.budget", "llm.timeout", "llm.retries", "llm.max_concurrency", "llm.rate_limit",
+    "llm.breaker", "llm.api_base", "outputs.report",
+)  # fmt: skip
+"""What `resume --set` may change: how the run reaches its model, never what the run is."""
+
+ENDED = {"completed", "budget_exhausted"}
+
+
 def run(
     spec: ScenarioSpec,
     *,
@@ -108,32 +120,60 @@ def run(
         spec = spec.model_copy(update={"llm": spec.llm.model_copy(update={"replay": True})})
     run_id = new_run_id(spec)
     run_dir = Path(out) if out is not None else Path(spec.outputs.dir) / spec.name / run_id
-    if (run_dir / "manifest.json").exists():
-        raise RunError(
-            f"{run_dir} already holds a run; choose another --out or `simsocial resume` it"
-        )
-    store = RunStore(run_dir)
-    (run_dir / "spec.yaml").write_text(dump_spec(spec))
-    store.write_manifest(new_manifest(spec, run_id))
-    return execute_in(spec, store, gateway=gateway, progress=progress, report=report)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"{run_dir} is a file; --out must name a directory")
+    with DirectoryLock(run_dir):
+        if (run_dir / "manifest.json").exists():
+            raise RunError(
+                f"{run_dir} already holds a run; choose another --out or `simsocial resume` it"
+            )
+        _clear_unstarted(run_dir)
+        store = RunStore(run_dir)
+        write_atomic(run_dir / "spec.yaml", dump_spec(spec).encode())
+        store.write_manifest(new_manifest(spec, run_id))
+        return execute_in(spec, store, gateway=gateway, progress=progress, report=report)
 
 
 def resume(
-    run_dir: str | Path, *, gateway: Gateway | None = None, progress: bool = False
+    run_dir: str | Path,
+    *,
+    gateway: Gateway | None = None,
+    progress: bool = False,
+    rewind: bool = False,
+    overrides: list[str] | None = None,
 ) -> Result:
-    """Continue an interrupted run from its last checkpoint, to the same result."""
-    from simsocial.spec import load_scenario
-
+    """Continue an interrupted run from its last checkpoint, to the same result; finish the last
+    phase of one killed while it was ending; continue a budget-exhausted one given `overrides`
+    that raise its budget (only RESUME_KEYS)."""
     run_dir = Path(run_dir)
-    if not (run_dir / "manifest.json").exists() or not (run_dir / "spec.yaml").exists():
-        raise RunError(f"{run_dir} is not a run directory (no manifest.json and spec.yaml)")
-    store = RunStore(run_dir)
-    manifest = store.read_manifest()
-    if manifest.get("status") in {"completed", "budget_exhausted"}:
-        raise RunError(f"{run_dir} already ended ({manifest['status']}); nothing to resume")
-    spec = load_scenario(run_dir / "spec.yaml")
-    store.update_manifest(status="running", resumed_at=utc_now())
-    return execute_in(spec, store, gateway=gateway, progress=progress, resuming=True)
+    if not run_dir.is_dir():
+        why = "it is a file" if run_dir.exists() else "it does not exist"
+        raise RunError(f"{run_dir} is not a run directory: {why}")
+    with DirectoryLock(run_dir):
+        if not (run_dir / "spec.yaml").exists():
+            raise RunError(
+                f"{run_dir} holds no run: it was stopped before it wrote its spec; "
+                f"start it again with `simsocial run FILE --out {run_dir}`"
+            )
+        spec = _resumed_spec(run_dir, overrides)
+        store = RunStore(run_dir)
+        if not store.manifest_path.exists():  # killed between spec.yaml and the manifest
+            store.write_manifest(new_manifest(spec, new_run_id(spec)))
+        manifest = store.read_manifest()
+        if manifest.get("tables") is not None:
+            if manifest.get("status") == "budget_exhausted" and overrides:
+                _reopen(store, manifest)
+            else:
+                return _finish_ended(spec, store, manifest)
+        elif manifest.get("status") in ENDED:
+            raise RunError(f"{run_dir} already ended ({manifest['status']}); nothing to resume")
+        store.discard_consolidated()
+        store.update_manifest(
+            status="running", resumed_at=utc_now(), resumed_with=list(overrides or []) or None
+        )
+        return execute_in(
+            spec, store, gateway=gateway, progress=progress, resuming=True, rewind=rewind
+        )
 
 
 def execute_in(
@@ -144,11 +184,10 @@ def execute_in(
     progress: bool,
     report: bool | None = None,
     resuming: bool = False,
+    rewind: bool = False,
 ) -> Result:
     """Step the model in `store`'s run directory (from its checkpoint when `resuming`) to the
-    end; shared by run, resume and branch."""
-    from simsocial.collect import collect_step
-    from simsocial.interventions import apply_due
+    end, then commit its tables; shared by run, resume and branch."""
     from simsocial.llm import get_gateway
     from simsocial.scenarios import KINDS
 
@@ -164,74 +203,190 @@ def execute_in(
     model_cls = KINDS[spec.kind].load("model")
     model: SimModel = model_cls(spec, session, store.log_event)
     start = 0
-    checkpoint = store.load_checkpoint() if resuming else None
+    checkpoint = store.load_checkpoint(rewind=rewind) if resuming else None
     if checkpoint is not None:
         model.restore(checkpoint["model"])
         session.set_state(checkpoint["session"])
         start = checkpoint["next_step"]
     elif model.graph is not None:
         store.add_graph(-1, model.graph.edges())
-    store.update_manifest(prompt_templates=_templates(model))
+    store.update_manifest(prompt_templates=_templates(model), warnings=store.warnings or None)
 
-    status = "completed"
-    error: str | None = None
     bar = _progress(spec, session, start) if progress else None
-    step = start
     try:
-        for step in range(start, spec.steps):
-            if model.done:
-                break
-            model.step_index = step
-            apply_due(model)  # interventions fire before the step's agents act
-            model.step()
-            model_rows, agent_rows = collect_step(model)
-            store.add_rows("model", model_rows)
-            store.add_rows("agents", agent_rows)
-            last = model.done or step + 1 >= spec.steps or session.budget_exhausted
-            if _snapshot_due(spec, step, last) and model.graph is not None:
-                store.add_graph(step, model.graph.edges())
-            if bar is not None:
-                bar.advance(model.summary())
-            if last or (step + 1) % spec.outputs.flush_every == 0:
-                store.add_calls(session.drain_records())
-                store.save_checkpoint(
-                    {
-                        "next_step": step + 1,
-                        "model": model.capture(),
-                        "session": session.get_state(),
-                    },
-                    keep=spec.outputs.keep_checkpoints,
-                )
-                store.update_manifest(steps_done=step + 1, llm=session.stats())
-            if session.budget_exhausted:
-                status = "budget_exhausted"
-                break
+        status, error = _step_through(spec, store, model, session, start, bar), None
     except KeyboardInterrupt:
         status, error = "interrupted", "stopped by the user; `simsocial resume` continues it"
     except Exception as exc:  # a scenario bug: keep what was written, say what happened
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        _stop(store, session, model, "failed", f"{type(exc).__name__}: {exc}", bar)
         raise
-    finally:
-        if bar is not None:
-            bar.stop()
-        store.add_calls(session.drain_records())
-        if status in {"completed", "budget_exhausted"}:
-            store.consolidate()
-            store.discard_parts()
-        else:
-            store.flush()
-        manifest = store.update_manifest(
-            status=status,
-            ended_at=utc_now(),
-            llm=session.stats(),
-            error=error,
-            **model.manifest_extras(),
-        )
-    if report if report is not None else spec.outputs.report:
-        from simsocial.analysis.report import write_report
-
-        write_report(store.run_dir)
+    if status not in ENDED:
+        manifest = _stop(store, session, model, status, error, bar)
+        return Result(run_dir=store.run_dir, status=status, manifest=manifest)
+    if bar is not None:
+        bar.stop()
+    store.add_calls(session.drain_records())
+    store.flush()
+    tables = store.consolidate()
+    kill_point("commit")
+    wants_report = report if report is not None else spec.outputs.report
+    manifest = store.update_manifest(
+        fsync=True,
+        status=status,
+        ended_at=utc_now(),
+        llm=session.stats(),
+        error=None,
+        tables=tables,
+        report="pending" if wants_report else "off",
+        cache=_cache_health(session),
+        **model.manifest_extras(),
+    )
+    store.discard_parts()
+    if wants_report:
+        manifest = _write_report(store)
     return Result(run_dir=store.run_dir, status=status, manifest=manifest)
+
+
+def _step_through(
+    spec: ScenarioSpec,
+    store: RunStore,
+    model: SimModel,
+    session: Session,
+    start: int,
+    bar: _ProgressLine | None,
+) -> str:
+    """The step loop; returns how it ended. Rows of a step are durable once its checkpoint is."""
+    from simsocial.collect import collect_step
+    from simsocial.interventions import apply_due
+
+    for step in range(start, spec.steps):
+        if model.done:
+            break
+        model.step_index = step
+        apply_due(model)  # interventions fire before the step's agents act
+        model.step()
+        kill_point("step")
+        model_rows, agent_rows = collect_step(model)
+        store.add_rows("model", model_rows)
+        store.add_rows("agents", agent_rows)
+        last = model.done or step + 1 >= spec.steps or session.budget_exhausted
+        if _snapshot_due(spec, step, last) and model.graph is not None:
+            store.add_graph(step, model.graph.edges())
+        if bar is not None:
+            bar.advance(model.summary())
+        if last or (step + 1) % spec.outputs.flush_every == 0:
+            store.add_calls(session.drain_records())
+            store.save_checkpoint(
+                {
+                    "next_step": step + 1,
+                    "model": model.capture(),
+                    "session": session.get_state(),
+                },
+                keep=spec.outputs.keep_checkpoints,
+            )
+            store.update_manifest(steps_done=step + 1, llm=session.stats())
+        if session.budget_exhausted:
+            return "budget_exhausted"
+    return "completed"
+
+
+def _stop(
+    store: RunStore,
+    session: Session,
+    model: SimModel,
+    status: str,
+    error: str | None,
+    bar: _ProgressLine | None,
+) -> dict[str, Any]:
+    """Record a run that did not end: rows after the last checkpoint are flushed for people to
+    look at, and discarded by `resume`, which continues from the checkpoint."""
+    if bar is not None:
+        bar.stop()
+    store.add_calls(session.drain_records())
+    store.flush()
+    return store.update_manifest(
+        status=status,
+        ended_at=utc_now(),
+        llm=session.stats(),
+        error=error,
+        cache=_cache_health(session),
+        **model.manifest_extras(),
+    )
+
+
+def _cache_health(session: Session) -> dict[str, Any] | None:
+    """Damage the response cache survived (moved aside, damaged rows read as misses)."""
+    return (session.cache.health() or None) if session.cache is not None else None
+
+
+def _write_report(store: RunStore) -> dict[str, Any]:
+    from simsocial.analysis.report import write_report
+
+    write_report(store.run_dir)
+    return store.update_manifest(report="written")
+
+
+def _finish_ended(spec: ScenarioSpec, store: RunStore, manifest: dict[str, Any]) -> Result:
+    """A run killed after its commit point: its tables are whole; finish what came after."""
+    store.verify_tables(manifest["tables"])
+    finished = False
+    if store.parts_dir.exists():
+        store.discard_parts()
+        finished = True
+    if manifest.get("report") == "pending":
+        manifest = _write_report(store)
+        finished = True
+    if not finished:
+        raise RunError(f"{store.run_dir} already ended ({manifest['status']}); nothing to resume")
+    return Result(run_dir=store.run_dir, status=str(manifest["status"]), manifest=manifest)
+
+
+def _reopen(store: RunStore, manifest: dict[str, Any]) -> None:
+    """Turn a committed, budget-exhausted run back into a running one: each verified table
+    becomes the single part its last checkpoint counts, so stepping can continue."""
+    store.verify_tables(manifest["tables"])
+    state = store.read_checkpoint()
+    if state is None or any(
+        state["rows"].get(name, 0) != info["rows"] for name, info in manifest["tables"].items()
+    ):
+        raise RunError(f"{store.run_dir}: its last checkpoint does not match its tables")
+    from simsocial.store import read_verified
+
+    for name, table in store.tables.items():
+        table.truncate(0)
+        info = manifest["tables"][name]
+        path = store.run_dir / f"{name}.parquet"
+        if info["rows"]:
+            table.write_part(read_verified(path, info["digest"]))
+    clean = {k: v for k, v in state.items() if k not in ("parts", "rows")}
+    store.save_checkpoint(clean)
+    store.discard_consolidated()
+    store.update_manifest(tables=None, report=None)
+
+
+def _resumed_spec(run_dir: Path, overrides: list[str] | None) -> ScenarioSpec:
+    """The run's own spec, with run-control overrides (written back, so a later resume sees
+    them); anything else is refused, since it would change what the run is."""
+    from simsocial.spec import dump_spec, load_scenario
+
+    if not overrides:
+        return load_scenario(run_dir / "spec.yaml")
+    for override in overrides:
+        key = override.partition("=")[0].strip()
+        if not any(key == k or key.startswith(k + ".") for k in RESUME_KEYS):
+            raise RunError(
+                f"resume --set {key}: only run-control keys can change on resume "
+                f"({', '.join(RESUME_KEYS)}); to change the scenario, branch or run it again"
+            )
+    spec = load_scenario(run_dir / "spec.yaml", overrides=overrides)
+    write_atomic(run_dir / "spec.yaml", dump_spec(spec).encode())
+    return spec
+
+
+def _clear_unstarted(run_dir: Path) -> None:
+    """Leftovers of a run killed before its manifest existed: nothing of it was committed."""
+    for name in ("parts", "checkpoint"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
 
 
 def _draw_stream(spec: ScenarioSpec, manifest: dict[str, Any]) -> int:

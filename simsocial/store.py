@@ -1,17 +1,26 @@
-"""The run directory: append-only Parquet chunks, a manifest, checkpoints.
+"""The run directory: append-only Parquet chunks, a manifest, checkpoints, in a crash-safe order.
 
 Layout (see README): manifest.json, spec.yaml, <table>.parquet for events, llm_calls, model,
-agents and graphs, checkpoint/, report.html. While a run is going, rows are appended as numbered
-part files under parts/ and flushed in chunks; a run killed with SIGKILL loses at most the
-rows after its last checkpoint, and `resume` discards exactly those before it continues. When the
-run ends the parts are consolidated into one Parquet file per table, which pandas and DuckDB read.
+agents and graphs, checkpoint/, report.html. While a run goes, rows are appended as part files
+parts/<table>-NNNNNN-<digest>.parquet (the digest of the file's bytes is in its name, so a
+damaged or swapped part is recognised) and flushed at each checkpoint. Every file is written to a
+temporary name and renamed, and nothing is deleted before what replaces it is durable:
+
+1. stepping   parts, then the checkpoint that counts them (checkpoint/latest.ckpt; the one before
+              stays as previous.ckpt). A kill loses at most the rows after the last checkpoint,
+              and `resume` discards exactly those.
+2. tables     each table consolidated from its verified parts into <table>.parquet.
+3. commit     the manifest records the final status and each table's rows and digest: from here
+              on the tables are the run, and the parts may go.
+4. discard    parts/ deleted; then the report is written (the manifest says whether it was).
+
+`resume` reads the manifest to know which phase was reached (simsocial.runner).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
@@ -22,6 +31,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from simsocial import checkpoint
+from simsocial.errors import RunError
+from simsocial.faults import kill_point
 
 TABLES = ("events", "llm_calls", "model", "agents", "graphs")
 
@@ -36,19 +49,34 @@ EVENT_SCHEMA = pa.schema(
 )
 GRAPH_SCHEMA = pa.schema([("step", pa.int64()), ("source", pa.int64()), ("target", pa.int64())])
 FIXED_SCHEMAS = {"events": EVENT_SCHEMA, "graphs": GRAPH_SCHEMA}
+LATEST, PREVIOUS = "latest.ckpt", "previous.ckpt"
+
+
+class DamagedRun(RunError):
+    """A file of the run directory is missing or does not match what was recorded."""
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_json_atomic(path: Path, data: Any, pretty: bool = True) -> None:
-    """Write-then-rename, so a reader never sees half a file, even after SIGKILL. `pretty=False`
-    writes one line with the C encoder (indenting runs the pure-Python one, ~10x slower)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    text = json.dumps(data, indent=2 if pretty else None, default=str, ensure_ascii=False)
-    tmp.write_text(text)
+def write_atomic(path: Path, data: bytes, *, fsync: bool = False) -> None:
+    """Write-then-rename, so a reader never sees half a file, even after SIGKILL; `fsync` for
+    the commit points a power cut must not undo either."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        if fsync:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def write_json_atomic(path: Path, data: Any, pretty: bool = True, fsync: bool = False) -> None:
+    """`pretty=False` writes one line with the C encoder (indenting runs the pure-Python one,
+    ~10x slower)."""
+    text = json.dumps(data, indent=2 if pretty else None, default=str, ensure_ascii=False)
+    write_atomic(path, text.encode(), fsync=fsync)
 
 
 def part_files(run_dir: Path, name: str) -> list[Path]:
@@ -56,25 +84,39 @@ def part_files(run_dir: Path, name: str) -> list[Path]:
     return sorted((Path(run_dir) / "parts").glob(f"{name}-*.parquet"))
 
 
+def read_verified(path: Path, expected: str | None) -> pa.Table:
+    """A Parquet file whose bytes must hash to `expected` (when given); damage is one line."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DamagedRun(f"{path} is missing") from None
+    except OSError as exc:
+        raise DamagedRun(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if expected is not None and checkpoint.digest(data) != expected:
+        raise DamagedRun(f"{path} is damaged (its checksum does not match)")
+    try:
+        return pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise DamagedRun(f"{path} is not a readable Parquet file ({exc})") from None
+
+
 class ChunkedTable:
-    """Rows buffered in memory, written as numbered Parquet part files parts/<name>-NNNNNN.parquet
-    on flush (one flat folder: on overlay filesystems every directory costs milliseconds)."""
+    """Rows buffered in memory, written as numbered Parquet part files on flush (one flat folder:
+    on overlay filesystems every directory costs milliseconds)."""
 
     def __init__(self, directory: Path, name: str, schema: pa.Schema | None = None):
         self.directory = directory
         self.name = name
         self.schema = schema
         self.rows: list[dict[str, Any]] = []
-        self.parts = len(self.part_files())
-        self.written = 0  # rows in part files since the run began (set again on resume)
+        self.parts = 0  # durable part files (set from the checkpoint on resume)
+        self.written = 0  # rows in those part files
 
     def part_files(self) -> list[Path]:
         return part_files(self.directory.parent, self.name)
 
-    def part_path(self, index: int) -> Path:
-        if not self.directory.exists():  # a stat per flush is cheaper than a mkdir
-            self.directory.mkdir(exist_ok=True)
-        return self.directory / f"{self.name}-{index:06d}.parquet"
+    def part_index(self, path: Path) -> int:
+        return int(path.stem.split("-")[1])
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -82,42 +124,77 @@ class ChunkedTable:
     def extend(self, rows: Iterable[dict[str, Any]]) -> None:
         self.rows.extend(rows)
 
+    def write_part(self, table: pa.Table) -> None:
+        """One more part file, named by index and digest."""
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        data = sink.getvalue().to_pybytes()
+        if not self.directory.exists():  # a stat per flush is cheaper than a mkdir
+            self.directory.mkdir(exist_ok=True)
+        name = f"{self.name}-{self.parts:06d}-{checkpoint.digest(data)}.parquet"
+        write_atomic(self.directory / name, data)
+        self.parts += 1
+        self.written += table.num_rows
+
     def flush(self) -> None:
         if not self.rows:
             return
-        table = pa.Table.from_pylist(self.rows, schema=self.schema)
-        target = self.part_path(self.parts)
-        tmp = target.with_suffix(".tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
-        self.parts += 1
-        self.written += len(self.rows)
+        self.write_part(pa.Table.from_pylist(self.rows, schema=self.schema))
         self.rows.clear()
 
     def truncate(self, parts: int, written: int = 0) -> None:
         """Drop part files written after the checkpoint that recorded `parts`."""
-        for extra in self.part_files()[parts:]:
-            extra.unlink()
+        for extra in self.part_files():
+            if self.part_index(extra) >= parts:
+                extra.unlink()
         self.parts = parts
         self.written = written
         self.rows.clear()
 
+    def problem(self, parts: int, written: int) -> str | None:
+        """Why the first `parts` part files are not the ones a checkpoint counted, if they are
+        not: a missing index, a digest that does not match, a row count that differs."""
+        by_index: dict[int, Path] = {}
+        for path in self.part_files():
+            by_index.setdefault(self.part_index(path), path)
+        rows = 0
+        for index in range(parts):
+            path = by_index.get(index)
+            if path is None:
+                return f"part {index} of table {self.name} is missing from parts/"
+            try:
+                data = path.read_bytes()
+                if checkpoint.digest(data) != path.stem.split("-")[2]:
+                    return f"parts/{path.name} is damaged (its checksum does not match)"
+                rows += pq.read_metadata(pa.BufferReader(data)).num_rows
+            except (OSError, IndexError, pa.ArrowException) as exc:
+                return f"parts/{path.name} cannot be read ({exc})"
+        if rows != written:
+            return f"table {self.name} has {rows} rows in parts/, the checkpoint counted {written}"
+        return None
+
     def read_all(self) -> pa.Table | None:
-        """Every flushed row, in order (None if nothing was flushed)."""
-        files = self.part_files()
+        """Every flushed row, in order, each part verified (None if nothing was flushed)."""
+        files = [p for p in self.part_files() if self.part_index(p) < self.parts]
         if not files:
             return None
-        return pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+        tables = [read_verified(f, f.stem.split("-")[2]) for f in files]
+        return pa.concat_tables(tables, promote_options="permissive")
 
-    def consolidate(self, target: Path) -> None:
-        files = self.part_files()
-        if len(files) == 1:  # one chunk is already the table: move it, don't rewrite it
-            os.replace(files[0], target)
-            return
+    def consolidate(self, target: Path) -> dict[str, Any]:
+        """Write `target` from the parts (verified, counted) and return its rows and digest."""
         merged = self.read_all()
         if merged is None:
             merged = (self.schema or pa.schema([])).empty_table()
-        pq.write_table(merged, target)
+        if merged.num_rows != self.written:
+            raise DamagedRun(
+                f"table {self.name}: {merged.num_rows} rows in parts/, {self.written} written"
+            )
+        sink = pa.BufferOutputStream()
+        pq.write_table(merged, sink)
+        data = sink.getvalue().to_pybytes()
+        write_atomic(target, data, fsync=True)
+        return {"rows": merged.num_rows, "digest": checkpoint.digest(data)}
 
 
 class RunStore:
@@ -132,23 +209,33 @@ class RunStore:
         self.tables = {
             name: ChunkedTable(self.parts_dir, name, FIXED_SCHEMAS.get(name)) for name in TABLES
         }
+        self.warnings: list[str] = []  # recoveries made on resume, for the manifest
 
     @property
     def manifest_path(self) -> Path:
         return self.run_dir / "manifest.json"
 
     def read_manifest(self) -> dict[str, Any]:
-        return json.loads(self.manifest_path.read_text())
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except FileNotFoundError:
+            raise RunError(f"{self.run_dir} has no manifest.json") from None
+        except (OSError, ValueError) as exc:
+            raise DamagedRun(f"{self.manifest_path} is damaged ({exc})") from None
+        if not isinstance(manifest, dict):
+            raise DamagedRun(f"{self.manifest_path} does not hold a JSON object")
+        return manifest
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
+    def write_manifest(self, manifest: dict[str, Any], fsync: bool = False) -> None:
         """Compact while the run goes (it is rewritten at every checkpoint), indented for people
         once it has ended."""
-        write_json_atomic(self.manifest_path, manifest, pretty=manifest.get("status") != "running")
+        pretty = manifest.get("status") != "running"
+        write_json_atomic(self.manifest_path, manifest, pretty=pretty, fsync=fsync)
 
-    def update_manifest(self, **fields: Any) -> dict[str, Any]:
+    def update_manifest(self, fsync: bool = False, **fields: Any) -> dict[str, Any]:
         manifest = self.read_manifest() if self.manifest_path.exists() else {}
         manifest.update(fields)
-        self.write_manifest(manifest)
+        self.write_manifest(manifest, fsync=fsync)
         return manifest
 
     def log_event(self, step: int, agent_id: int, kind: str, payload: dict[str, Any]) -> None:
@@ -182,56 +269,148 @@ class RunStore:
     def flush(self) -> None:
         for table in self.tables.values():
             table.flush()
+            kill_point("flush")
+
+    # --- checkpoints --------------------------------------------------------------------------
 
     def save_checkpoint(self, state: dict[str, Any], keep: bool = False) -> None:
         """Flush first, then record how many parts and rows belong to this point in the run.
 
-        With `keep`, a copy stays as checkpoint/step-NNNNNN.pkl (NNNNNN = steps done), a point
+        The checkpoint before stays as previous.ckpt (a fallback if the latest is damaged). With
+        `keep`, a copy stays as checkpoint/step-NNNNNN.ckpt (NNNNNN = steps done), a point
         `simsocial branch` can fork from.
         """
         self.flush()
+        kill_point("checkpoint")
         state = {
             **state,
             "parts": {name: t.parts for name, t in self.tables.items()},
             "rows": {name: t.written for name, t in self.tables.items()},
         }
-        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        targets = [self.checkpoint_dir / "state.pkl"]
+        blob = checkpoint.dumps(state)
         if keep and "next_step" in state:
-            targets.insert(0, self.branch_point(state["next_step"]))
-        for target in targets:
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(blob)
-            os.replace(tmp, target)
+            write_atomic(self.branch_point(state["next_step"]), blob)
+        latest = self.checkpoint_dir / LATEST
+        if latest.exists():
+            os.replace(latest, self.checkpoint_dir / PREVIOUS)
+        write_atomic(latest, blob, fsync=True)
 
     def branch_point(self, steps_done: int) -> Path:
-        return self.checkpoint_dir / f"step-{steps_done:06d}.pkl"
+        return self.checkpoint_dir / f"step-{steps_done:06d}.ckpt"
 
     def branch_points(self) -> list[int]:
         """Steps-done values a branch can start from."""
         return sorted(
-            int(p.stem.removeprefix("step-")) for p in self.checkpoint_dir.glob("step-*.pkl")
+            int(p.stem.removeprefix("step-")) for p in self.checkpoint_dir.glob("step-*.ckpt")
         )
 
-    def load_checkpoint(self) -> dict[str, Any] | None:
-        """The last checkpoint, with the part files written after it discarded."""
-        target = self.checkpoint_dir / "state.pkl"
-        if not target.exists():
-            for table in self.tables.values():
-                table.truncate(0)
-            return None
-        with target.open("rb") as fh:
-            state = pickle.load(fh)
-        for name, table in self.tables.items():
-            table.truncate(state["parts"].get(name, 0), state.get("rows", {}).get(name, 0))
-        return state
+    def load_checkpoint(self, rewind: bool = False) -> dict[str, Any] | None:
+        """The newest checkpoint whose parts are whole, with the parts after it discarded.
 
-    def consolidate(self) -> None:
+        A damaged checkpoint falls back to the one before it (a warning). Damaged or missing
+        parts are an error naming the step the run can restart from, unless `rewind` accepts
+        restarting there (earlier rows are recomputed, the same with the same seed and cache).
+        """
+        for folder in (self.run_dir, self.parts_dir, self.checkpoint_dir):
+            for leftover in folder.glob("*.tmp"):
+                leftover.unlink()
+        damaged: list[str] = []
+        part_problem: str | None = None
+        chosen: dict[str, Any] | None = None
+        for path in self._checkpoint_candidates():
+            try:
+                state = checkpoint.read(path)
+            except checkpoint.CheckpointError as exc:
+                damaged.append(str(exc))
+                continue
+            problem = self._parts_problem(state)
+            if problem is None:
+                chosen = state
+                break
+            part_problem = part_problem or problem
+        restart = int(chosen["next_step"]) if chosen is not None else 0
+        if part_problem is not None and not rewind:
+            raise DamagedRun(
+                f"{part_problem}; the run can restart from step {restart}: "
+                f"`simsocial resume {self.run_dir} --rewind`"
+            )
+        if part_problem is not None:
+            self.warnings.append(f"{part_problem}; restarted from step {restart}")
+        if damaged:
+            self.warnings.append(f"{'; '.join(damaged)}; resumed from step {restart}")
         for name, table in self.tables.items():
-            table.consolidate(self.run_dir / f"{name}.parquet")
+            if chosen is None:
+                table.truncate(0)
+            else:
+                table.truncate(chosen["parts"].get(name, 0), chosen["rows"].get(name, 0))
+        return chosen
+
+    def read_checkpoint(self) -> dict[str, Any] | None:
+        """The newest readable checkpoint, without checking parts (a committed run has none)."""
+        for path in self._checkpoint_candidates():
+            try:
+                return checkpoint.read(path)
+            except checkpoint.CheckpointError:
+                continue
+        return None
+
+    def _checkpoint_candidates(self) -> list[Path]:
+        named = [self.checkpoint_dir / LATEST, self.checkpoint_dir / PREVIOUS]
+        kept = [self.branch_point(s) for s in reversed(self.branch_points())]
+        candidates = [p for p in named + kept if p.exists()]
+        if not candidates and any(self.checkpoint_dir.glob("*.pkl")):
+            raise RunError(
+                f"{self.run_dir} was written by an older simsocial whose pickle checkpoints are "
+                "no longer read (a pickle can run code); run the scenario again"
+            )
+        return candidates
+
+    def _parts_problem(self, state: dict[str, Any]) -> str | None:
+        for name, table in self.tables.items():
+            problem = table.problem(state["parts"].get(name, 0), state["rows"].get(name, 0))
+            if problem is not None:
+                return problem
+        return None
+
+    # --- the end of a run ------------------------------------------------------------------------
+
+    def consolidate(self) -> dict[str, dict[str, Any]]:
+        """One verified Parquet file per table; returns {table: {rows, digest}} for the
+        manifest, which is the commit point (the parts stay until it is written)."""
+        written = {}
+        for name, table in self.tables.items():
+            written[name] = table.consolidate(self.run_dir / f"{name}.parquet")
+            kill_point("consolidate")
+        return written
+
+    def discard_consolidated(self) -> None:
+        """Tables of an earlier, uncommitted consolidation (a kill before the manifest said so):
+        they are rebuilt at the end, and until then the parts are the truth."""
+        for name in self.tables:
+            (self.run_dir / f"{name}.parquet").unlink(missing_ok=True)
 
     def discard_parts(self) -> None:
+        for path in self.parts_dir.glob("*"):
+            path.unlink()
+            kill_point("discard")
         shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+    def verify_tables(self, recorded: dict[str, dict[str, Any]]) -> None:
+        """Check each committed table against the digest the manifest recorded for it."""
+        for name, info in recorded.items():
+            path = self.run_dir / f"{name}.parquet"
+            try:
+                data = path.read_bytes()
+            except OSError:
+                raise DamagedRun(
+                    f"{path} is missing; the run cannot be rebuilt from its parts (deleted at "
+                    "the end of the run): run the scenario again"
+                ) from None
+            if checkpoint.digest(data) != info["digest"]:
+                raise DamagedRun(
+                    f"{path} is damaged (its checksum does not match the manifest); "
+                    "run the scenario again"
+                )
 
 
 @cache

@@ -43,7 +43,9 @@ from pydantic import Field, PositiveInt, model_validator
 
 from simsocial.errors import SimsocialError
 from simsocial.llm.config import Budget
+from simsocial.runlock import DirectoryLock
 from simsocial.spec_models import StrictModel
+from simsocial.store import RunStore, write_atomic, write_json_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,14 +178,25 @@ def sweep(
     ray_address: str | None = None,
 ) -> SweepResult:
     """Run (or finish) every run of a sweep file; write and return sweep.parquet."""
-    from simsocial.spec import load_scenario
-
     path = Path(path)
     spec = load_sweep(path)
     backend = backend or spec.backend
-    scenario_path = path.parent / spec.scenario
     sweep_dir = (Path(spec.out) / spec.sweep).resolve()  # absolute: workers may have another cwd
-    sweep_dir.mkdir(parents=True, exist_ok=True)
+    with DirectoryLock(sweep_dir):  # one sweep per directory: runs and sweep.parquet agree
+        return _sweep_in(path, spec, sweep_dir, backend, ray_address, progress)
+
+
+def _sweep_in(
+    path: Path,
+    spec: SweepSpec,
+    sweep_dir: Path,
+    backend: Backend,
+    ray_address: str | None,
+    progress: bool,
+) -> SweepResult:
+    from simsocial.spec import load_scenario
+
+    scenario_path = path.parent / spec.scenario
     runs = plan(spec)
     # validate every combination before running any, so a typo fails fast and located
     specs = {
@@ -216,8 +229,8 @@ def sweep(
     import pandas as pd
 
     table = pd.DataFrame([rows[run.name] for run in runs])
-    table.to_parquet(sweep_dir / "sweep.parquet", index=False)
-    (sweep_dir / "sweep.json").write_text(json.dumps(spec.model_dump(mode="json"), indent=2))
+    write_atomic(sweep_dir / "sweep.parquet", table.to_parquet(index=False))
+    write_json_atomic(sweep_dir / "sweep.json", spec.model_dump(mode="json"))
     return SweepResult(sweep_dir=sweep_dir, table=table)
 
 
@@ -315,15 +328,19 @@ def _execute(
     from simsocial.runner import resume, run
 
     try:
-        manifest = run_dir / "manifest.json"
-        status = json.loads(manifest.read_text()).get("status") if manifest.exists() else None
-        if status not in FINISHED:
-            if status is not None:
+        if not (run_dir / "manifest.json").exists():
+            if run_dir.exists():  # killed before its manifest was written: nothing to keep
+                shutil.rmtree(run_dir)
+            status = run(spec, out=run_dir, gateway=gateway).status
+        else:
+            manifest = RunStore(run_dir).read_manifest()
+            status = manifest.get("status")
+            if manifest.get("tables") is not None:  # committed: check it is still whole
+                RunStore(run_dir).verify_tables(manifest["tables"])
+                if (run_dir / "parts").exists() or manifest.get("report") == "pending":
+                    status = resume(run_dir, gateway=gateway).status  # finish its ending
+            elif status not in FINISHED:
                 status = resume(run_dir, gateway=gateway).status
-            else:
-                if run_dir.exists():  # killed before its manifest was written: nothing to keep
-                    shutil.rmtree(run_dir)
-                status = run(spec, out=run_dir, gateway=gateway).status
         metrics = summary_json(run_dir).get("metrics", {}) if status in FINISHED else {}
         return status, None, metrics
     except Exception as exc:  # isolate: one bad run must not stop the sweep

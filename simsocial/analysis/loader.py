@@ -51,7 +51,8 @@ class Run:
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
-            self._tables[name] = read_table(self.run_dir, name)
+            recorded = (self.manifest.get("tables") or {}).get(name) or {}
+            self._tables[name] = read_table(self.run_dir, name, recorded.get("digest"))
         return self._tables[name]
 
     events = _table_property("events")
@@ -134,21 +135,21 @@ def load_run(run_dir: str | Path) -> Run:
     return Run(run_dir=path, manifest=manifest, spec=_read_spec(path, manifest))
 
 
-def read_table(run_dir: Path, name: str) -> pd.DataFrame:
-    """`<name>.parquet`, else its part files from an unfinished run, else an empty DataFrame."""
+def read_table(run_dir: Path, name: str, digest: str | None = None) -> pd.DataFrame:
+    """`<name>.parquet` (checked against the manifest's `digest` when given), else its part
+    files from an unfinished run, else an empty DataFrame. A damaged file is one line."""
+    from simsocial.store import part_files, read_verified
+
     target = run_dir / f"{name}.parquet"
     if target.exists():
-        return pd.read_parquet(target)
-    from simsocial.store import part_files
-
+        return read_verified(target, digest).to_pandas()
     parts = part_files(run_dir, name)
     if not parts:
         return pd.DataFrame()
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    merged = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
-    return merged.to_pandas()
+    tables = [read_verified(p, None) for p in parts]
+    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
 
 
 def _read_spec(run_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -9,11 +9,13 @@ and `figures(run)`.
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from simsocial.analysis.loader import Run, load_run
+from simsocial.faults import kill_point
 from simsocial.store import utc_now
 
 FILE_NOTES = {
@@ -53,6 +55,8 @@ def summary_json(run_dir: str | Path) -> dict[str, Any]:
         "error": run.manifest.get("error"),
         "run_dir": str(run.run_dir),
         "llm": run.manifest.get("llm") or {},
+        "warnings": run.manifest.get("warnings") or [],
+        "cache": run.manifest.get("cache") or {},
         "metrics": module.summarize(run) if module is not None else {},
     }
 
@@ -86,7 +90,10 @@ def write_report(run_dir: str | Path) -> Path:
         written_at=utc_now(),
     )
     target = run.run_dir / "report.html"
-    target.write_text(html, encoding="utf-8")
+    tmp = target.with_name("report.html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    kill_point("report")
+    os.replace(tmp, target)
     return target
 
 

@@ -17,7 +17,8 @@ reaction; each is counted in `failures` by kind.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -77,6 +78,15 @@ class Step:
     activity: str
     level: int
     children: list[Step] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data for a checkpoint (children included)."""
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Step:
+        children = [cls.from_data(c) for c in data["children"]]
+        return cls(data["start"], data["end"], data["activity"], data["level"], children)
 
 
 def fill(parent: Step, parts: list[SubStep]) -> list[Step]:

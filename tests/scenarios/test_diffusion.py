@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import simsocial
+from simsocial import checkpoint
 from simsocial.analysis import load_run, summary_json, write_report
 from simsocial.analysis.diffusion import awareness, summarize, transcript
 from simsocial.errors import SimsocialError
@@ -146,7 +146,7 @@ def test_checkpoint_restores_to_the_same_days(tmp_path):
         first = DiffusionModel(spec, gateway.session(spec.llm, run_id="b", stream=5))
         first.step_index = 0
         first.step()
-        saved = pickle.loads(pickle.dumps(first.capture()))
+        saved = checkpoint.loads(checkpoint.dumps(first.capture()))
         second = DiffusionModel(spec, gateway.session(spec.llm, run_id="c", stream=5))
         second.restore(saved)
         second.step_index = 1

@@ -18,7 +18,7 @@ from typing import Any
 
 from simsocial.llm import Ask, Session
 from simsocial.mind.importance import ratings_for
-from simsocial.mind.planning import DayPlan
+from simsocial.mind.planning import DayPlan, Step
 from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network, node_traits
 from simsocial.personas import load
@@ -354,7 +354,7 @@ class DiffusionModel(SimModel):
             agents={
                 i: {
                     "mind": a.mind.get_state(),
-                    "day": a.planner.day,
+                    "day": [step.to_data() for step in a.planner.day],
                     "informed": a.informed,
                     "aware": a.aware,
                     "known": a.known,
@@ -374,7 +374,7 @@ class DiffusionModel(SimModel):
         for i, saved in state["agents"].items():
             agent = self.by_id[i]
             agent.mind.set_state(saved["mind"])
-            agent.planner.day = saved["day"]
+            agent.planner.day = [Step.from_data(step) for step in saved["day"]]
             agent.informed, agent.aware, agent.known = (
                 saved["informed"],
                 saved["aware"],
