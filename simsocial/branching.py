@@ -42,7 +42,7 @@ def branch(
     progress: bool = False,
 ) -> list[Result]:
     """Fork `run_dir` after `at` steps into `n` branches and run each to its end."""
-    from simsocial.runner import execute_in, new_manifest, new_run_id
+    from simsocial.runner import execute_in, new_manifest, new_run_id, preflight_models
     from simsocial.spec import dump_spec, load_scenario
 
     parent = Path(run_dir).resolve()
@@ -51,6 +51,7 @@ def branch(
         state = _branch_point(parent, at)
         spec = load_scenario(parent / "spec.yaml", overrides)
         _keep_population(load_scenario(parent / "spec.yaml"), spec)
+        preflight_models(spec)
         prefix = {name: _prefix(parent, manifest, name, state["rows"][name]) for name in TABLES}
         home = parent / "branches"
         first = len(list(home.glob(f"at{at}-*"))) if home.exists() else 0

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
         print(f"error: {message}" if "\n" not in message else f"error:\n{message}", file=sys.stderr)
-        return 1
+        return 2 if type(exc).__name__ == "PreflightError" else 1
 
 
 def _is_user_error(exc: Exception) -> bool:
@@ -167,7 +167,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _print_outcome(run_dir: Path, status: str) -> int:
+    """The run's summary; exit 0 when it ended as planned (with failures within or beyond the
+    tolerance, said in words), 1 when it failed, was interrupted, or --replay missed the cache."""
     from simsocial.analysis.report import summary_json
+    from simsocial.llm.failures import describe_failures
+    from simsocial.runner import replay_misses
+    from simsocial.store import ENDED
 
     summary = summary_json(run_dir)
     metrics = summary.get("metrics", {})
@@ -175,6 +180,8 @@ def _print_outcome(run_dir: Path, status: str) -> int:
     print(f"status: {status}")
     for warning in summary.get("warnings") or []:
         print(f"warning: {warning}", file=sys.stderr)
+    if summary.get("error"):
+        print(f"error: {summary['error']}", file=sys.stderr)
     llm = summary.get("llm", {})
     if llm:
         failures = sum(llm.get("failures_by_kind", {}).values())
@@ -182,8 +189,12 @@ def _print_outcome(run_dir: Path, status: str) -> int:
             f"llm: {llm.get('calls', 0)} calls, {llm.get('cache_hits', 0)} cache hits, "
             f"{failures} failures, ${llm.get('cost_usd', 0.0):.4f}"
         )
+        for line in describe_failures(llm):
+            print(f"  {line}")
         if failures:
             _print_failure_reasons(run_dir)
+    for line in summary.get("unfired") or []:
+        print(f"  not fired: {line}")
     for key, value in metrics.items():
         if key != "verdict":
             print(f"  {key}: {value}")
@@ -191,7 +202,10 @@ def _print_outcome(run_dir: Path, status: str) -> int:
         print(metrics["verdict"])
     if (run_dir / "report.html").exists():
         print(f"report: {run_dir / 'report.html'}")
-    return 0 if status in {"completed", "budget_exhausted"} else 1
+    if replay_misses(llm):
+        print("error: --replay found requests missing from the cache (above)", file=sys.stderr)
+        return 1
+    return 0 if status in ENDED else 1
 
 
 def _print_failure_reasons(run_dir: Path) -> None:
@@ -233,6 +247,7 @@ def cmd_branch(args: argparse.Namespace) -> int:
     from simsocial.analysis.report import write_report
     from simsocial.branching import branch
     from simsocial.errors import SimsocialError
+    from simsocial.store import ENDED
 
     if args.n < 1 or args.at < 1:
         raise SimsocialError("--n and --at must be at least 1")
@@ -243,7 +258,7 @@ def cmd_branch(args: argparse.Namespace) -> int:
     for result in results:
         print(f"{result.status}: {result.run_dir}")
     print(f"report with the fan of branches: {write_report(Path(args.run_dir))}")
-    return 0 if all(r.status == "completed" for r in results) else 1
+    return 0 if all(r.status in ENDED for r in results) else 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from simsocial.errors import RunError
 from simsocial.faults import kill_point
+from simsocial.llm.failures import NOT_ASKED, describe_failures
 from simsocial.runlock import DirectoryLock
-from simsocial.store import RunStore, utc_now, write_atomic
+from simsocial.store import ENDED, RunStore, utc_now, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from simsocial.llm import Gateway, Session
+    from simsocial.llm import Gateway, LLMConfig, Session
     from simsocial.model import SimModel
     from simsocial.spec_models import ScenarioSpec
 
@@ -101,8 +102,6 @@ RESUME_KEYS = (
 )  # fmt: skip
 """What `resume --set` may change: how the run reaches its model, never what the run is."""
 
-ENDED = {"completed", "budget_exhausted"}
-
 
 def run(
     spec: ScenarioSpec,
@@ -122,6 +121,7 @@ def run(
     run_dir = Path(out) if out is not None else Path(spec.outputs.dir) / spec.name / run_id
     if run_dir.exists() and not run_dir.is_dir():
         raise RunError(f"{run_dir} is a file; --out must name a directory")
+    preflight_models(spec)
     with DirectoryLock(run_dir):
         if (run_dir / "manifest.json").exists():
             raise RunError(
@@ -156,6 +156,7 @@ def resume(
                 f"start it again with `simsocial run FILE --out {run_dir}`"
             )
         spec = _resumed_spec(run_dir, overrides)
+        preflight_models(spec)
         store = RunStore(run_dir)
         if not store.manifest_path.exists():  # killed between spec.yaml and the manifest
             store.write_manifest(new_manifest(spec, new_run_id(spec)))
@@ -214,7 +215,8 @@ def execute_in(
 
     bar = _progress(spec, session, start) if progress else None
     try:
-        status, error = _step_through(spec, store, model, session, start, bar), None
+        status = _step_through(spec, store, model, session, start, bar)
+        error = _stopped_by_model(session) if status == "failed" else None
     except KeyboardInterrupt:
         status, error = "interrupted", "stopped by the user; `simsocial resume` continues it"
     except Exception as exc:  # a scenario bug: keep what was written, say what happened
@@ -230,15 +232,22 @@ def execute_in(
     tables = store.consolidate()
     kill_point("commit")
     wants_report = report if report is not None else spec.outputs.report
+    stats = session.stats()
+    share = failed_share(stats)
+    if status == "completed" and (share > spec.llm.failure_tolerance or replay_misses(stats)):
+        status = "completed_with_failures"
     manifest = store.update_manifest(
         fsync=True,
         status=status,
         ended_at=utc_now(),
-        llm=session.stats(),
+        llm=stats,
+        failed_share=share,
+        failures=describe_failures(stats) or None,
         error=None,
         tables=tables,
         report="pending" if wants_report else "off",
         cache=_cache_health(session),
+        unfired=model.interventions.unfired(steps_done=_steps_done(store)) or None,
         **model.manifest_extras(),
     )
     store.discard_parts()
@@ -266,6 +275,8 @@ def _step_through(
         apply_due(model)  # interventions fire before the step's agents act
         model.step()
         kill_point("step")
+        if session.tripped is not None:  # this step's decisions were lost: resume redoes it
+            return "failed"
         model_rows, agent_rows = collect_step(model)
         store.add_rows("model", model_rows)
         store.add_rows("agents", agent_rows)
@@ -312,6 +323,55 @@ def _stop(
         cache=_cache_health(session),
         **model.manifest_extras(),
     )
+
+
+def preflight_models(spec: ScenarioSpec) -> None:
+    """Check, before anything is written, that every model the run will call can answer."""
+    from simsocial.llm.preflight import preflight
+
+    preflight(models_of(spec))
+
+
+def models_of(spec: ScenarioSpec) -> list[LLMConfig]:
+    """The run's model, the models personas pin, and models a set_param intervention switches
+    to: each with the run's other llm keys."""
+    from simsocial.personas import load
+
+    strings = []
+    personas = getattr(getattr(spec, spec.kind, None), "personas", None)
+    if isinstance(personas, str | Path):
+        strings += [p.model for p in load(personas) if p.model]
+    for entry in spec.interventions:
+        extra = entry.model_extra or {}
+        if entry.do == "set_param" and extra.get("path") == "llm.model":
+            strings.append(str(extra.get("value")))
+    others = dict.fromkeys(m for m in strings if m != spec.llm.model)
+    return [spec.llm, *(spec.llm.model_copy(update={"model": m}) for m in others)]
+
+
+def failed_share(stats: dict[str, Any]) -> float:
+    """Failed asks over all asks (a budget stop is its own status, not a failure here)."""
+    failures = stats.get("failures_by_kind", {})
+    failed = sum(n for kind, n in failures.items() if kind != "budget")
+    not_sent = sum(n for kind, n in failures.items() if kind in NOT_ASKED)
+    asked = stats.get("calls", 0) + stats.get("cache_hits", 0) + stats.get("dedup_hits", 0)
+    total = asked + not_sent
+    return round(failed / total, 6) if total else 0.0
+
+
+def replay_misses(stats: dict[str, Any]) -> int:
+    return int(stats.get("failures_by_kind", {}).get("replay_miss", 0))
+
+
+def _stopped_by_model(session: Session) -> str:
+    return (
+        f"stopped: {session.tripped}; nothing of the step that tripped it was kept, and "
+        "`simsocial resume` redoes it once the model answers"
+    )
+
+
+def _steps_done(store: RunStore) -> int:
+    return int(store.read_manifest().get("steps_done", 0))
 
 
 def _cache_health(session: Session) -> dict[str, Any] | None:

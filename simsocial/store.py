@@ -50,6 +50,9 @@ EVENT_SCHEMA = pa.schema(
 GRAPH_SCHEMA = pa.schema([("step", pa.int64()), ("source", pa.int64()), ("target", pa.int64())])
 FIXED_SCHEMAS = {"events": EVENT_SCHEMA, "graphs": GRAPH_SCHEMA}
 LATEST, PREVIOUS = "latest.ckpt", "previous.ckpt"
+# statuses of a run whose tables are committed; `completed_with_failures` lost more decisions
+# than llm.failure_tolerance allows, `budget_exhausted` stopped when its budget was spent
+ENDED = ("completed", "completed_with_failures", "budget_exhausted")
 
 
 class DamagedRun(RunError):

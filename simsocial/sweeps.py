@@ -45,12 +45,12 @@ from simsocial.errors import SimsocialError
 from simsocial.llm.config import Budget
 from simsocial.runlock import DirectoryLock
 from simsocial.spec_models import StrictModel
-from simsocial.store import RunStore, write_atomic, write_json_atomic
+from simsocial.store import ENDED, RunStore, write_atomic, write_json_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FINISHED = {"completed", "budget_exhausted"}
+FINISHED = set(ENDED)
 Backend = Literal["threads", "processes", "ray"]
 Outcome = tuple[str, str | None, dict[str, Any]]
 
@@ -206,6 +206,10 @@ def _sweep_in(
         )
         for run in runs
     }
+    from simsocial.llm.preflight import preflight
+    from simsocial.runner import models_of
+
+    preflight(config for scenario in specs.values() for config in models_of(scenario))
     if spec.budget is not None and backend != "threads":
         raise SimsocialError(
             f"{path}: budget: a sweep-wide budget needs backend threads (one shared gateway); "

@@ -45,12 +45,13 @@ def test_run_then_report_json(tmp_path, capsys):
     assert metrics["queries"] == 60 and metrics["beta_ci_low"] < 3 < metrics["beta_ci_high"]
 
 
-def test_unreachable_model_says_why(tmp_path, capsys):
-    """Calls that all fail end the run cleanly and the reason is printed, not a traceback."""
+def test_unreachable_model_stops_before_anything_is_written(tmp_path, capsys):
+    """A model that cannot answer is one line and exit 2 before step 0: no run directory."""
     path = write(tmp_path, "embedded/does-not-exist.gguf")
-    assert main(["run", str(path), "--out", str(tmp_path / "r"), "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "60 failures" in out and "unknown embedded model" in out
+    assert main(["run", str(path), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unknown embedded model" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_resume_of_a_missing_run_is_one_line(tmp_path, capsys):

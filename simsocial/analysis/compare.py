@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simsocial.store import ENDED
+
 PARAM_PREFIX = "param."
 METRIC_PREFIX = "metric."
 
@@ -146,7 +148,7 @@ def _finished(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     column = METRIC_PREFIX + metric
     if column not in table.columns:
         raise KeyError(f"no metric {metric!r} in the sweep table")
-    done = table[table["status"].isin(["completed", "budget_exhausted"])]
+    done = table[table["status"].isin(ENDED)]
     return done[done[column].notna()]
 
 

@@ -56,6 +56,8 @@ def summary_json(run_dir: str | Path) -> dict[str, Any]:
         "run_dir": str(run.run_dir),
         "llm": run.manifest.get("llm") or {},
         "warnings": run.manifest.get("warnings") or [],
+        "unfired": run.manifest.get("unfired") or [],
+        "failures": run.manifest.get("failures") or [],
         "cache": run.manifest.get("cache") or {},
         "metrics": module.summarize(run) if module is not None else {},
     }

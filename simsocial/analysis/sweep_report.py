@@ -22,7 +22,7 @@ from simsocial.analysis.compare import (
     effects,
     numeric_metrics,
 )
-from simsocial.store import utc_now
+from simsocial.store import ENDED, utc_now
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -80,7 +80,7 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
         )
     if all_effects and any(not e.empty for e in all_effects):
         pd.concat(all_effects).to_parquet(sweep_dir / "comparisons.parquet", index=False)
-    failed = table[~table["status"].isin(["completed", "budget_exhausted"])]
+    failed = table[~table["status"].isin(ENDED)]
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("simsocial.analysis", "templates"),
         autoescape=True,

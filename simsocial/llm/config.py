@@ -96,6 +96,16 @@ class LLMConfig(_Strict):
         default_factory=Breaker,
         description="Circuit breaker: a run stops (status failed) when its model keeps failing.",
     )
+    failure_tolerance: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Share of asks that may fail (timeouts, unparseable replies ...) for a run to end "
+            "`completed`; beyond it the status is `completed_with_failures`. A --replay miss "
+            "is never tolerated."
+        ),
+    )
     logprobs: Literal["auto", "on", "off"] = Field(
         "auto", description="Use token log-probabilities for choices where the provider has them."
     )
