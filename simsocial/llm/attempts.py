@@ -65,7 +65,7 @@ class Attempts:
         start = time.perf_counter()
         try:
             try:
-                reply = await self._attempt(provider, limiter, request, config.timeout)
+                reply = await self._attempt(provider, limiter, request, config.timeout, breaker)
             except ProviderError as first:
                 if config.retries == 0 or not breaker.should_retry(first):
                     raise
@@ -75,7 +75,7 @@ class Attempts:
                 key,
                 error_kind=exc.kind,
                 error=str(exc),
-                attempts=tries[0],
+                attempts=0 if exc.kind == "breaker" else tries[0],  # "breaker": never sent
                 latency_s=time.perf_counter() - start,
             )
         return Outcome(key, reply=reply, attempts=tries[0], latency_s=time.perf_counter() - start)
@@ -105,7 +105,9 @@ class Attempts:
                 breaker.check(last[0])
                 tries[0] += 1
                 try:
-                    return await self._attempt(provider, limiter, request, config.timeout)
+                    return await self._attempt(
+                        provider, limiter, request, config.timeout, breaker, last[0]
+                    )
                 except ProviderError as exc:
                     last[0] = exc
                     raise
@@ -117,28 +119,25 @@ class Attempts:
         limiter: RateLimiter | None,
         request: ProviderRequest,
         timeout: float,
+        breaker: CircuitBreaker,
+        last: ProviderError | None = None,
     ) -> ProviderReply:
-        """One attempt: rate limit, a semaphore slot, the timeout; anything a provider raises
-        becomes a classified ProviderError."""
+        """One attempt: rate limit, a semaphore slot, a breaker check (a call still queued for a
+        slot when the breaker trips is not sent), the timeout. Its result goes to the breaker."""
         if limiter is not None:
             await limiter.acquire(request)
         instant = getattr(provider, "instant", False)  # in-process, never waits: no bounds
         slots = contextlib.nullcontext() if instant else self._provider_slots(provider)
         semaphore = contextlib.nullcontext() if instant else self._semaphore
         async with semaphore, slots:
+            breaker.check(last)
             try:
-                if instant:
-                    return await provider.complete(request)
-                async with asyncio.timeout(timeout):  # starts once the provider can take it
-                    return await provider.complete(request)
-            except ProviderError:
+                reply = await _complete(provider, request, None if instant else timeout)
+            except ProviderError as exc:
+                breaker.attempt(exc.kind)
                 raise
-            except TimeoutError as exc:
-                raise ProviderError("timeout", f"no reply within {timeout:g} s") from exc
-            except Exception as exc:  # a provider bug must not kill the run: record it
-                raise ProviderError(
-                    "other", f"{type(exc).__name__}: {exc}", retryable=False
-                ) from exc
+        breaker.attempt(None)
+        return reply
 
     def _provider_slots(self, provider: Provider) -> contextlib.AbstractAsyncContextManager[Any]:
         """A provider that serves one call at a time (`max_in_flight`, e.g. the in-process
@@ -150,3 +149,21 @@ class Attempts:
         if slots is None:
             slots = self._slots[id(provider)] = asyncio.Semaphore(limit)
         return slots
+
+
+async def _complete(
+    provider: Provider, request: ProviderRequest, timeout: float | None
+) -> ProviderReply:
+    """The provider's answer within `timeout` (None: in-process, unbounded); anything it raises
+    becomes a classified ProviderError."""
+    try:
+        if timeout is None:
+            return await provider.complete(request)
+        async with asyncio.timeout(timeout):  # starts once the provider can take it
+            return await provider.complete(request)
+    except ProviderError:
+        raise
+    except TimeoutError as exc:
+        raise ProviderError("timeout", f"no reply within {timeout:g} s") from exc
+    except Exception as exc:  # a provider bug must not kill the run: record it
+        raise ProviderError("other", f"{type(exc).__name__}: {exc}", retryable=False) from exc

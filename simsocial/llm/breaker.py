@@ -16,10 +16,13 @@ not checkpointed: a resumed run starts with it closed, since the user has presum
 cause.
 
 Retries multiply the wait for a dead endpoint: K hung calls take K x (retries + 1) x timeout. So
-while the session is *suspect* (its last executed call failed) a timeout or connection error is
-not retried: the first call to a dead server pays its retries, the next ones one timeout each,
-and the breaker trips after about (K + retries) x timeout. Rate limits and 5xx are retried as
-always; they are what a healthy but busy provider says.
+while the session is *suspect* a timeout or connection error is not retried. It is suspect when
+its last executed call failed, or when `consecutive` attempts in a row (of any of its calls in
+flight) timed out or could not connect, with no answer in between. One call at a time, the first
+call to a dead server pays its retries and the next ones one timeout each: the breaker trips
+after about (K + retries) x timeout. Many calls at once all time out together, all but the first
+K fail at once, and the breaker trips after about one timeout. Rate limits and 5xx are retried
+as always; they are what a healthy but busy provider says.
 """
 
 from __future__ import annotations
@@ -44,13 +47,21 @@ class CircuitBreaker:
         self.config = config
         self.tripped: str | None = None
         self.consecutive = 0
+        self.gone_attempts = 0  # attempts in a row that timed out or could not connect
         self._window: deque[bool] = deque(maxlen=config.window)
         self._opened = asyncio.Event()  # bound to the gateway loop on first await
 
     @property
     def suspect(self) -> bool:
-        """The last executed call failed: timeouts and connection errors are not retried."""
-        return self.config.enabled and self.consecutive > 0
+        """Timeouts and connection errors are not retried: the last executed call failed, or the
+        last `consecutive` attempts found nobody answering."""
+        return self.config.enabled and (
+            self.consecutive > 0 or self.gone_attempts >= self.config.consecutive
+        )
+
+    def attempt(self, error_kind: str | None) -> None:
+        """One attempt's result (None: answered), for `suspect`; only calls can trip."""
+        self.gone_attempts = self.gone_attempts + 1 if error_kind in GONE_KINDS else 0
 
     def configure(self, config: Breaker) -> None:
         """Follow a changed `llm.breaker` (e.g. an intervention); the counts carry on."""

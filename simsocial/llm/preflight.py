@@ -9,8 +9,8 @@ once and raises `PreflightError`, one line naming the model and what to do, at t
   not loaded; the run pays that on its first call either way).
 - any other model: credentials are present: `llm.api_key_env` when set, else litellm's
   `validate_environment` for hosted providers (no network call: tests and offline machines have
-  no internet). OpenAI-compatible endpoints (`openai/` or `hosted_vllm/` with `api_base`) need no
-  key: local servers take none, and a server that wants one says 401 to the probe below.
+  no internet). Local servers (`ollama/` ...) and OpenAI-compatible endpoints (`openai/` or
+  `hosted_vllm/` with `api_base`) need no key; a server that wants one says 401 to the probe.
 - with `api_base`: `GET {api_base}/models` answers within `timeout`: no answer is "cannot
   reach", 401/403 a credentials failure, 5xx "not ready"; when it lists models, an
   OpenAI-compatible model must be among them. A 404 (no model list there) is accepted.
@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 from simsocial.errors import SimsocialError
 from simsocial.llm.config import LLMConfig
-from simsocial.llm.pricing import price
+from simsocial.llm.pricing import LOCAL_PREFIXES, price
 from simsocial.llm.providers import canonical_model, route
 
 DEFAULT_TIMEOUT = 1.5  # seconds for the endpoint probe: a loopback or LAN server answers in ms
@@ -101,6 +101,8 @@ def _credentials(config: LLMConfig, path: str) -> str | None:
     model = canonical_model(config.model)
     if path == "openai-http" or (config.api_base and model.startswith(_COMPATIBLE)):
         return None
+    if model.startswith(LOCAL_PREFIXES):  # ollama & co. default to localhost and take no key
+        return None
     try:
         from simsocial.llm.providers.litellm_provider import import_litellm
 
@@ -110,8 +112,10 @@ def _credentials(config: LLMConfig, path: str) -> str | None:
     found = litellm.validate_environment(model=model, api_base=config.api_base)
     missing = [str(name) for name in found.get("missing_keys") or []]
     if missing:
-        names = ", ".join(missing)
-        return f"missing credentials: set {names} (or name another variable in llm.api_key_env)"
+        return (
+            f"missing credentials: litellm looks for {', '.join(missing)} in the environment; "
+            "set it (or name another variable in llm.api_key_env)"
+        )
     return None
 
 

@@ -22,8 +22,8 @@ from simsocial.llm.limits import estimate_tokens
 from simsocial.llm.types import ProviderRequest
 
 COST_MAP_FILE = "model_prices_and_context_window_backup.json"
-# model-string prefixes whose models are served locally: nothing to price, by design
-_LOCAL_PREFIXES = ("hosted_vllm/", "ollama/", "ollama_chat/", "lm_studio/", "llamafile/")
+# model-string prefixes whose models are served locally: nothing to price, no key to hold
+LOCAL_PREFIXES = ("hosted_vllm/", "ollama/", "ollama_chat/", "lm_studio/", "llamafile/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def price(model: str) -> Price | None:
     """The price of a model string as the gateway sees it ('openai/gpt-4o', 'gpt-4o',
     'anthropic/claude-...'), or None when the cost map has no price for it."""
     model = model.removeprefix("litellm/")
-    if model.startswith(_LOCAL_PREFIXES):
+    if model.startswith(LOCAL_PREFIXES):
         return None
     table = cost_map()
     found = _entry_price(table.get(model))

@@ -67,3 +67,33 @@ def test_classify_maps_litellm_exceptions() -> None:
     bad = litellm.BadRequestError("nope", llm_provider="openai", model="m")
     assert classify(rate).kind == "rate_limit" and classify(rate).retryable
     assert classify(bad).kind == "bad_request" and not classify(bad).retryable
+    final = {
+        "auth": litellm.AuthenticationError("bad key", llm_provider="openai", model="m"),
+        "permission": litellm.PermissionDeniedError(
+            "no", llm_provider="openai", model="m", response=_response(403)
+        ),
+        "not_found": litellm.NotFoundError("no such model", llm_provider="openai", model="m"),
+        "bad_request": litellm.ContextWindowExceededError("long", model="m", llm_provider="x"),
+    }
+    for kind, exc in final.items():
+        assert (classify(exc).kind, classify(exc).retryable) == (kind, False)
+    down = litellm.ServiceUnavailableError("down", llm_provider="openai", model="m")
+    assert classify(down).kind == "server" and classify(down).retryable
+
+
+def _response(status: int) -> object:
+    import httpx
+
+    return httpx.Response(status, request=httpx.Request("POST", "http://x"))
+
+
+def test_missing_credentials_are_final_not_a_server_error(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No OPENAI_API_KEY: litellm wraps the SDK's "Missing credentials" as a 500; it is 'auth',
+    one attempt, no retries (it used to cost four attempts per call). No network is touched."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    session = gateway.session(LLMConfig(model="openai/gpt-4o", cache="off", retries=3))
+    answer = session.complete("hello")
+    assert answer.record.error_kind == "auth" and answer.record.attempts == 1
+    assert "Missing credentials" in (answer.record.error or "")
