@@ -38,7 +38,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import wait_exponential_jitter
 
-from simsocial.llm.accounting import Pending, Settled, Stats, admit, budget_reached, release
+from simsocial.llm.accounting import (
+    Pending,
+    Scope,
+    Settled,
+    Stats,
+    admit,
+    budget_reached,
+    release,
+)
 from simsocial.llm.attempts import Attempts, Outcome
 from simsocial.llm.cache import ResponseCache
 from simsocial.llm.config import Budget, LLMConfig, RateLimit
@@ -57,6 +65,8 @@ T = TypeVar("T")
 def _worst_case(request: ProviderRequest, *budgets: Budget | None) -> tuple[int, float]:
     """Tokens and USD a request may cost at most, estimated only where a budget needs it (the
     price lookup loads litellm's cost map once)."""
+    if not budgets:
+        return 0, 0.0
     tokens = estimate_tokens(request) if any(b and b.tokens for b in budgets) else 0
     usd = worst_case_usd(request) if any(b and b.usd for b in budgets) else 0.0
     return tokens, usd
@@ -195,18 +205,16 @@ class Gateway(Attempts):
         if session.budget_exhausted:
             reason = budget_reached(session.config.budget, stats) or "budget spent"
             return Outcome(key, error_kind="budget", error=reason)
-        scopes = (
-            (session.config.budget, stats, session.pending),
-            (self.budget, self.totals, self.pending),
-        )
-        tokens, usd = _worst_case(request, session.config.budget, self.budget)
-        reason = await admit(scopes, self._settled, tokens, usd)
+        scopes = self._scopes(session)  # none without a budget: nothing to hold
+        tokens, usd = _worst_case(request, *(budget for budget, _, _ in scopes))
+        reason = await admit(scopes, self._settled, tokens, usd) if scopes else None
         if reason is not None:
             session.budget_exhausted = True
             return Outcome(key, error_kind="budget", error=reason)
         shared = self._inflight.get(key)  # an identical call may have started while we waited
         if shared is not None:
-            release(scopes, self._settled, tokens, usd)
+            if scopes:
+                release(scopes, self._settled, tokens, usd)
             return await self._share(session, request, shared)
 
         future: asyncio.Future[Outcome] = self._loop.create_future()
@@ -224,11 +232,20 @@ class Gateway(Attempts):
             raise
         finally:
             del self._inflight[key]
-            release(scopes, self._settled, tokens, usd)
+            if scopes:
+                release(scopes, self._settled, tokens, usd)
         future.set_result(outcome)
         session.breaker.record(outcome.error_kind, outcome.error)
         self._count(session, request, outcome)
         return outcome
+
+    def _scopes(self, session: Session) -> tuple[Scope, ...]:
+        """The budgets a call of this session is held against: its run's, and the gateway's."""
+        scopes = (
+            (session.config.budget, session.stats_, session.pending),
+            (self.budget, self.totals, self.pending),
+        )
+        return tuple(scope for scope in scopes if scope[0] is not None)
 
     async def _share(
         self, session: Session, request: ProviderRequest, shared: asyncio.Future[Outcome]
