@@ -58,6 +58,11 @@ def summarize(run: Run) -> dict[str, Any]:
     return summarize_adoption(run)
 
 
+def _failure_kinds(run: Run) -> dict[str, int]:
+    kinds = (run.manifest.get("llm") or {}).get("failures_by_kind") or {}
+    return {str(k): int(n) for k, n in kinds.items() if n}
+
+
 def figures(run: Run) -> list[tuple[str, Figure]]:
     """(name, figure) pairs for the report: adoption curve and beta, or m(t)."""
     from simsocial.analysis import plots
@@ -158,6 +163,8 @@ def summarize_adoption(run: Run) -> dict[str, Any]:
         metrics.update(beta_lsq=_round(lsq.beta), beta_lsq_stderr=_finite(lsq.stderr))
     except (ValueError, RuntimeError) as exc:  # curve_fit gives up on degenerate data sets
         metrics["beta_lsq_error"] = str(exc)
+    if metrics["failed"]:
+        metrics["failure_kinds"] = _failure_kinds(run)
     metrics["verdict"] = adoption_verdict(metrics, str(run.manifest.get("model") or "this model"))
     return metrics
 
@@ -234,7 +241,14 @@ def separated_verdict(metrics: dict[str, Any], model: str, threshold: float) -> 
 def _failed_note(metrics: dict[str, Any]) -> str:
     if not metrics["failed"]:
         return ""
-    return f"; {metrics['failed']} of {metrics['queries']} replies could not be parsed"
+    return f"; {metrics['failed']} of {metrics['queries']} decisions failed{_kinds(metrics)}"
+
+
+def _kinds(metrics: dict[str, Any]) -> str:
+    """` (8 parse, 4 timeout)`: what the failed decisions were, from the run's LLM stats."""
+    kinds = metrics.get("failure_kinds") or {}
+    shown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return f" ({shown})" if shown else ""
 
 
 # --- dynamics --------------------------------------------------------------------------------
@@ -292,7 +306,10 @@ def summarize_dynamics(run: Run) -> dict[str, Any]:
             f"no consensus within {total} updates (t/N = {total / n:.1f}); final m = {final}."
         )
     if failed:
-        metrics["verdict"] = metrics["verdict"][:-1] + f"; {failed} replies could not be parsed."
+        metrics["failure_kinds"] = _failure_kinds(run)
+        metrics["verdict"] = (
+            metrics["verdict"][:-1] + f"; {failed} of {total} decisions failed{_kinds(metrics)}."
+        )
     return metrics
 
 

@@ -44,7 +44,7 @@ def test_small_model_is_told_it_will_not_coordinate(adoption_run_dir):
     assert metrics["coordination_expected"] is False
     assert metrics["verdict"].startswith("little or no majority force")
     assert "embedded/smollm2-135m is not expected to coordinate" in metrics["verdict"]
-    assert "300 of 3000 replies could not be parsed" in metrics["verdict"]
+    assert "300 of 3000 decisions failed" in metrics["verdict"]
 
 
 def test_weak_force_below_threshold(adoption_run_dir):
