@@ -76,15 +76,25 @@ def test_rerun_skips_finished_runs(tmp_path):
 
 
 def test_a_failing_run_does_not_stop_the_sweep(tmp_path):
-    """A variant whose model cannot be built fails alone, with its error in the table."""
-    body = (
-        "variants:\n  - {name: ok}\n  - {name: broken, set: {llm.model: 'scripted/nosuchpolicy'}}\n"
-    )
+    """A variant that fails at run time (a condition dividing by zero) fails alone, with its
+    error in the table."""
+    broken = "[{when: 'm / (n_a - n_a) > 1', do: broadcast, message: x}]"
+    body = f"variants:\n  - {{name: ok}}\n  - {{name: broken, set: {{interventions: {broken}}}}}\n"
     table = simsocial.sweep(write_sweep(tmp_path, body)).table
     by_variant = table.set_index("variant")
     assert by_variant.loc["ok", "status"] == "completed"
     assert by_variant.loc["broken", "status"] == "failed"
-    assert "nosuchpolicy" in by_variant.loc["broken", "error"]
+    assert "divides by zero" in by_variant.loc["broken", "error"]
+
+
+def test_a_variant_whose_model_cannot_answer_stops_the_sweep_before_any_run(tmp_path):
+    """Preflight covers every variant: a typo in one model string is one line, up front."""
+    from simsocial.llm.preflight import PreflightError
+
+    body = "variants:\n  - {name: ok}\n  - {name: broken, set: {llm.model: 'scripted/nosuch'}}\n"
+    with pytest.raises(PreflightError, match="nosuch"):
+        simsocial.sweep(write_sweep(tmp_path, body))
+    assert not any((tmp_path / "out" / "s").glob("*/manifest.json"))
 
 
 def test_sweep_file_errors_are_located(tmp_path):
