@@ -3,7 +3,8 @@
 Measured as Park et al. (2023) did: the daily interviews ("Do you know about <topic>?") give the
 fraction that *says* it is aware; the event log gives who was truly told (seeds, then anyone an
 informed speaker said the news to), so each answer is scored: aware, hallucinated (yes without
-being told) or missed (told, says no). Relationship density is 2|E| / (|V| (|V| - 1)) over pairs
+being told), missed (told, says no) or unanswered (no reply came back: counted apart, never
+read as "no"). Relationship density is 2|E| / (|V| (|V| - 1)) over pairs
 who both name each other in the acquaintance interview on the first and the last day. The paper
 reports 4% -> 32% aware in two days among 25 agents and density 0.167 -> 0.74.
 """
@@ -79,6 +80,8 @@ def transcript(run: Run) -> pd.DataFrame:
                 (True, False): "hallucinated",
                 (False, True): "missed",
             }[(yes, told)]
+            if row.get("answer") is None:  # the interview got no reply: not a "no"
+                verdict = "no answer"
             answer = row.get("answer") or "(no answer)"
         else:
             told, verdict = None, "failed" if row.get("failed") else ""

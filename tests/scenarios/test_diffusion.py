@@ -263,5 +263,8 @@ def test_a_dead_model_is_counted_in_the_manifest_not_rated_three(tmp_path):
     assert failures["interview_news_unanswered"] == 4
     assert failures["interview_acquaintances_unanswered"] == 8  # start and end of the run
     assert all(a.aware is None for a in model.villagers)
+    model_reporters, _ = model.reporters()
+    assert model_reporters["unanswered"](model) == 4
+    assert model_reporters["missed"](model) == 0  # a seeded villager without a reply is no miss
     records = [r for a in model.villagers for r in a.mind.stream.records]
     assert records and all(r.importance is None for r in records)
