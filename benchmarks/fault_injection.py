@@ -5,7 +5,9 @@
 Each trial starts `simsocial run` in a subprocess, kills it after a delay drawn uniformly over
 the length of an uninterrupted run (start-up included, so early kills happen too), runs
 `simsocial resume` and compares every table with a reference run. Prints a tally; exits 1 unless
-every trial matched. Then the same for the named kill points of simsocial.faults.
+every trial matched. Then the same for the named kill points of simsocial.faults, and
+`--writers` trials of two `simsocial run --out SAME` (and two sweeps on one directory) started at
+the same instant: one writes, the other is refused in one line, and nothing is mixed.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--writers", type=int, default=20)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +82,52 @@ def main() -> int:
             named_ok += trial.killed and trial.equal
             print(f"  {point:<16} killed={trial.killed} equal={trial.equal} {trial.difference}")
         print(f"named kill points: {named_ok}/{len(NAMED)}")
-    return 0 if equal == len(trials) and named_ok == len(NAMED) else 1
+        writers_ok = sum(
+            _writers_trial(scenario, root / f"writers-{i:02d}", reference, "run")
+            for i in range(args.writers)
+        )
+        print(f"two runs on one directory: {writers_ok}/{args.writers} one written, one refused")
+        sweeps_ok = sum(
+            _writers_trial(_sweep_file(root, i), root / "sweeps" / f"s{i}", reference, "sweep")
+            for i in range(args.writers)
+        )
+        print(f"two sweeps on one directory: {sweeps_ok}/{args.writers} one ran, one refused")
+    perfect = equal == len(trials) and named_ok == len(NAMED)
+    return 0 if perfect and writers_ok == sweeps_ok == args.writers else 1
+
+
+def _sweep_file(root: Path, i: int) -> Path:
+    path = root / f"sweep-{i}.yaml"
+    path.write_text(
+        f"sweep: s{i}\nscenario: scenario.yaml\nout: {root / 'sweeps'}\ngrid: {{seed: [1, 2, 3]}}\n"
+    )
+    return path
+
+
+def _writers_trial(target: Path, out: Path, reference: dict, command: str) -> bool:
+    """One trial: exactly one writer succeeded and what it wrote is whole (a run equal to the
+    reference; a sweep whose table agrees with every run's manifest)."""
+    succeeded, problem = kills.two_writers(target, out, reference, command)
+    if command == "sweep" and not problem:
+        problem = _sweep_disagreement(out)
+    if problem or succeeded != 1:
+        print(f"  {command} trial {out.name}: {succeeded} succeeded; {problem}")
+    return succeeded == 1 and not problem
+
+
+def _sweep_disagreement(sweep_dir: Path) -> str:
+    import pandas as pd
+
+    from simsocial.store import RunStore
+
+    table = pd.read_parquet(sweep_dir / "sweep.parquet")
+    for row in table.itertuples():
+        store = RunStore(sweep_dir / row.run)
+        manifest = store.read_manifest()
+        if manifest["status"] != row.status:
+            return f"{row.run}: sweep.parquet says {row.status}, its manifest {manifest['status']}"
+        store.verify_tables(manifest["tables"])
+    return ""
 
 
 if __name__ == "__main__":

@@ -106,6 +106,13 @@ def test_a_second_writer_is_refused_with_the_holders_pid(scenario, tmp_path):
     assert simsocial.run(spec, out=target).status == "completed"
 
 
+def test_two_runs_started_at_once_one_writes_the_other_is_refused(scenario, tmp_path, reference):
+    """Two real processes on one --out (benchmarks/fault_injection.py runs 20 trials)."""
+    for i in range(2):
+        succeeded, problem = kills.two_writers(scenario, tmp_path / f"both-{i}", reference)
+        assert succeeded == 1 and problem == ""
+
+
 def test_a_lock_left_by_a_dead_process_is_taken_over(scenario, tmp_path):
     """A holder killed with SIGKILL leaves its lock file; the next run proceeds."""
     import subprocess

@@ -110,3 +110,29 @@ def kill_after(
         proc.send_signal(signal.SIGKILL)
     proc.wait()
     return judge(run_dir, scenario, killed, reference)
+
+
+def two_writers(
+    scenario: Path, run_dir: Path, reference: dict[str, pd.DataFrame], command: str = "run"
+) -> tuple[int, str]:
+    """Start two `simsocial run --out run_dir` (or two `sweep FILE`) at the same instant.
+    Returns (how many exited 0, what differs from the reference: empty when nothing).
+    Exactly one may write; the other must be refused in one line."""
+    args = ["run", str(scenario), "--out", str(run_dir), "--quiet"]
+    if command == "sweep":
+        args = ["sweep", str(scenario), "--quiet"]
+    procs = [
+        subprocess.Popen(
+            [*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    succeeded = sum(p.returncode == 0 for p in procs)
+    for proc, err in zip(procs, errors, strict=True):
+        refused = "PID" in err or "already holds a run" in err
+        if proc.returncode != 0 and (not refused or len(err.strip().splitlines()) != 1):
+            return succeeded, f"the second writer was not refused in one line: {err.strip()}"
+    if command == "sweep":
+        return succeeded, ""
+    return succeeded, difference(run_dir, reference)
