@@ -117,7 +117,11 @@ class Mind:
         """Plain data for a checkpoint: records, embeddings, counters, relationships, cache."""
         return {
             "dim": self.stream.dim,
-            "records": self.stream.to_rows(),
+            # embeddings as one array: a checkpoint stores it as bytes, not as JSON floats
+            "records": [
+                {k: v for k, v in row.items() if k != "embedding"} for row in self.stream.to_rows()
+            ],
+            "embeddings": self.stream.embeddings.copy(),
             "accumulated": self.reflector.accumulated,
             "relationships": {k: list(v) for k, v in self.relationships.ids.items()},
             "importance_cache": dict(self.rater.cache),
@@ -133,7 +137,11 @@ class Mind:
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what `get_state` saved (opinions are re-asked on demand)."""
-        self.stream = MemoryStream.from_rows(state["records"], int(state["dim"]))
+        rows = [
+            {**row, "embedding": vec}
+            for row, vec in zip(state["records"], state["embeddings"], strict=True)
+        ]
+        self.stream = MemoryStream.from_rows(rows, int(state["dim"]))
         self.reflector.accumulated = float(state["accumulated"])
         self.relationships.ids = {k: list(v) for k, v in state["relationships"].items()}
         self.relationships.opinions = {}

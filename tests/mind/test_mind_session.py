@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
+from simsocial import checkpoint
 from simsocial.llm import Session
 from simsocial.mind import Mind, MindConfig, SessionPort
 
@@ -38,17 +38,17 @@ def test_a_dead_model_leaves_memories_unrated_and_never_reflects(
     assert mind.failures() == {"importance_no_answer": 1, "unrated_memories": 2}
     assert mind.recall("mayor", 1.0, k=1)[0].text == "Ann heard that Sam runs for mayor"
     twin = Mind("Ann", port, MindConfig(reflection_threshold=1))
-    twin.set_state(json.loads(json.dumps(mind.get_state())))
+    twin.set_state(checkpoint.loads(checkpoint.dumps(mind.get_state())))
     assert twin.failures() == mind.failures() and twin.stream.records == mind.stream.records
 
 
-def test_state_round_trip_through_json(make_session: Callable[..., Session]) -> None:
-    """get_state survives JSON; the restored mind recalls the same records the same way."""
+def test_state_round_trip_through_a_checkpoint(make_session: Callable[..., Session]) -> None:
+    """get_state survives a checkpoint file; the restored mind recalls the same records."""
     port = SessionPort(make_session("scripted/random", embedding_model="hash"))
     mind = Mind("Ann", port, MindConfig(reflection=False))
     mind.observe(["Bob bakes", "Sam runs for mayor", "rain"], now=0.0, about=["Bob"])
     twin = Mind("Ann", port, MindConfig(reflection=False))
-    twin.set_state(json.loads(json.dumps(mind.get_state())))
+    twin.set_state(checkpoint.loads(checkpoint.dumps(mind.get_state())))
     assert twin.stream.records == mind.stream.records
     assert [r.id for r in twin.recall("mayor", 5.0)] == [r.id for r in mind.recall("mayor", 5.0)]
     assert twin.relationships.known() == ["Bob"] and twin.rater.cache == mind.rater.cache
