@@ -42,7 +42,9 @@ def branch(
     progress: bool = False,
 ) -> list[Result]:
     """Fork `run_dir` after `at` steps into `n` branches and run each to its end."""
-    from simsocial.runner import execute_in, new_manifest, new_run_id, preflight_models
+    from simsocial.manifest import new_manifest, new_run_id
+    from simsocial.preflight import preflight_models
+    from simsocial.runner import execute_in
     from simsocial.spec import dump_spec, load_scenario
 
     parent = Path(run_dir).resolve()

@@ -171,7 +171,7 @@ def _print_outcome(run_dir: Path, status: str) -> int:
     tolerance, said in words), 1 when it failed, was interrupted, or --replay missed the cache."""
     from simsocial.analysis.report import summary_json
     from simsocial.llm.failures import describe_failures
-    from simsocial.runner import replay_misses
+    from simsocial.manifest import replay_misses
     from simsocial.store import ENDED
 
     summary = summary_json(run_dir)

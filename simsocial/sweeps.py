@@ -207,7 +207,7 @@ def _sweep_in(
         for run in runs
     }
     from simsocial.llm.preflight import preflight
-    from simsocial.runner import models_of
+    from simsocial.preflight import models_of
 
     preflight(config for scenario in specs.values() for config in models_of(scenario))
     if spec.budget is not None and backend != "threads":
