@@ -75,6 +75,7 @@ def branch(
                             "index": index,
                             "seed": branch_seed,
                             "keep_seed": keep_seed,
+                            "ready": False,  # until its rows and checkpoint are written
                             "overrides": overrides
                             if isinstance(overrides, dict)
                             else list(overrides or []),
@@ -87,6 +88,7 @@ def branch(
                 if not keep_seed:
                     forked["model"] = {**forked["model"], **_fresh_rng(branch_seed)}
                 store.save_checkpoint(forked, keep=spec.outputs.keep_checkpoints)
+                store.update_manifest(branch={**store.read_manifest()["branch"], "ready": True})
                 results.append(
                     execute_in(spec, store, gateway=gateway, progress=progress, resuming=True)
                 )

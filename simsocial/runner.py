@@ -28,7 +28,7 @@ from simsocial.resuming import (
     resumed_spec,
 )
 from simsocial.runlock import DirectoryLock
-from simsocial.store import ENDED, RunStore, utc_now, write_atomic
+from simsocial.store import ENDED, DamagedRun, RunStore, utc_now, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,6 +132,11 @@ def resume(
         if not store.manifest_path.exists():  # killed between spec.yaml and the manifest
             store.write_manifest(new_manifest(spec, new_run_id(spec)))
         manifest = store.read_manifest()
+        if (manifest.get("branch") or {}).get("ready") is False:
+            raise RunError(
+                f"{run_dir} is a branch that was stopped while it was being set up; delete it "
+                "and branch again"
+            )
         if manifest.get("tables") is not None:
             if manifest.get("status") != "budget_exhausted" or not overrides:
                 return finish_ended(spec, store, manifest)
@@ -202,7 +207,11 @@ def execute_in(
         bar.stop()
     store.add_calls(session.drain_records())
     store.flush()
-    tables = store.consolidate()
+    try:
+        tables = store.consolidate()
+    except DamagedRun as exc:  # a part changed under the run: say so, resume names the step
+        store.update_manifest(status="failed", ended_at=utc_now(), error=str(exc))
+        raise
     kill_point("commit")
     wants_report = report if report is not None else spec.outputs.report
     stats = session.stats()

@@ -301,3 +301,21 @@ def test_a_run_over_a_damaged_cache_completes_and_says_so(tmp_path):
     assert result.status == "completed"
     assert result.manifest["cache"]["moved_aside"].endswith(".corrupt")
     shutil.rmtree(cache_dir)
+
+
+def test_a_branch_stopped_during_its_set_up_is_not_resumed_as_a_fresh_run(
+    scenario, tmp_path, capsys
+):
+    """Until its rows and checkpoint are written a branch says so; resume refuses in one line."""
+    from simsocial.branching import branch
+
+    parent = simsocial.run(simsocial.load_scenario(scenario), out=tmp_path / "parent")
+    (child,) = branch(parent.run_dir, 2, 1, keep_seed=True)
+    store = RunStore(child.run_dir)
+    manifest = store.read_manifest()
+    assert manifest["branch"]["ready"] is True
+    store.write_manifest({**manifest, "status": "running", "tables": None,
+                          "branch": {**manifest["branch"], "ready": False}})  # fmt: skip
+    assert main(["resume", str(child.run_dir), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "being set up" in err and len(err.splitlines()) == 1

@@ -152,7 +152,7 @@ def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str]]:
 def _files(run_dir: Path) -> list[dict[str, str]]:
     listed = []
     for path in sorted(run_dir.iterdir()):
-        if path.name.endswith(".tmp"):
+        if path.name.endswith(".tmp") or path.name.startswith("."):  # .lock: the writer's lock
             continue
         size = _size(path) if path.is_file() else f"{sum(1 for _ in path.rglob('*'))} files"
         name = path.name + ("/" if path.is_dir() else "")
