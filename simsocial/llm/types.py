@@ -100,6 +100,16 @@ class ProviderReply:
         return cls(**json.loads(blob))
 
 
+# HTTP answers that retrying cannot change, and the failure kind each is recorded as
+FINAL_STATUS: dict[int, ErrorKind] = {
+    400: "bad_request",
+    401: "auth",
+    403: "permission",
+    404: "not_found",
+    422: "bad_request",
+}
+
+
 class ProviderError(Exception):
     """A failed provider call, classified so the gateway knows whether to retry."""
 

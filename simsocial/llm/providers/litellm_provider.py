@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simsocial.llm.choice import label_logprobs_from_tokens
-from simsocial.llm.types import ErrorKind, ProviderError, ProviderReply, ProviderRequest
+from simsocial.llm.types import (
+    FINAL_STATUS,
+    ErrorKind,
+    ProviderError,
+    ProviderReply,
+    ProviderRequest,
+)
 
 if TYPE_CHECKING:
     from simsocial.llm.config import LLMConfig
@@ -41,13 +47,6 @@ _FINAL: dict[str, ErrorKind] = {
     "NotFoundError": "not_found",
     "BadRequestError": "bad_request",  # also ContextWindowExceeded, UnsupportedParams ...
     "UnprocessableEntityError": "bad_request",
-}
-_FINAL_STATUS: dict[int, ErrorKind] = {
-    400: "bad_request",
-    401: "auth",
-    403: "permission",
-    404: "not_found",
-    422: "bad_request",
 }
 # what a missing key looks like when it surfaces as a generic error (openai SDK 1.x and later)
 _NO_CREDENTIALS = re.compile(
@@ -81,8 +80,8 @@ def classify(exc: Exception) -> ProviderError:
             return ProviderError(_KINDS[name], message)
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
-        if status in _FINAL_STATUS:
-            return ProviderError(_FINAL_STATUS[status], message, retryable=False)
+        if status in FINAL_STATUS:
+            return ProviderError(FINAL_STATUS[status], message, retryable=False)
         if status == 429:
             return ProviderError("rate_limit", message)
         if status >= 500:

@@ -27,7 +27,12 @@ import numpy as np
 
 from simsocial.llm.choice import label_logprobs_from_tokens
 from simsocial.llm.pricing import price
-from simsocial.llm.types import ErrorKind, ProviderError, ProviderReply, ProviderRequest
+from simsocial.llm.types import (
+    FINAL_STATUS,
+    ProviderError,
+    ProviderReply,
+    ProviderRequest,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -79,15 +84,6 @@ def parse_reply(data: Any, request: ProviderRequest) -> ProviderReply:
     )
 
 
-_FINAL_STATUS: dict[int, ErrorKind] = {
-    400: "bad_request",
-    401: "auth",
-    403: "permission",
-    404: "not_found",
-    422: "bad_request",
-}
-
-
 def status_error(status: int, body: bytes) -> ProviderError:
     """The ProviderError for a non-200 HTTP answer (also used by the preflight)."""
     detail = f"HTTP {status}: {body[:200].decode(errors='replace')}"
@@ -97,7 +93,7 @@ def status_error(status: int, body: bytes) -> ProviderError:
         return ProviderError("server", detail)
     if status == 408:
         return ProviderError("timeout", detail)
-    return ProviderError(_FINAL_STATUS.get(status, "other"), detail, retryable=False)
+    return ProviderError(FINAL_STATUS.get(status, "other"), detail, retryable=False)
 
 
 class OpenAIHTTPProvider:
