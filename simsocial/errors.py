@@ -9,3 +9,7 @@ class SimsocialError(Exception):
 
 class RunError(SimsocialError):
     """A run cannot start or continue (e.g. nothing to resume)."""
+
+
+class InterventionError(SimsocialError):
+    """An intervention that cannot be applied to this model (unknown ids, unsupported kind)."""

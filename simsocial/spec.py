@@ -7,7 +7,6 @@ PyYAML are imported here, so `simsocial validate` answers at once.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simsocial.overrides import Overrides, apply_overrides, kind_of, parse_overrides, set_all
 from simsocial.scenarios import KINDS
 from simsocial.spec_content import check_content
 from simsocial.spec_errors import Problem, SpecError, did_you_mean, show_value, translate
@@ -39,7 +39,6 @@ __all__ = [
 
 Loc = tuple[str, ...]
 M = TypeVar("M", bound=BaseModel)
-Overrides = list[str] | Mapping[str, Any] | None
 
 
 def load_scenario(path: str | Path, overrides: Overrides = None) -> ScenarioSpec:
@@ -51,10 +50,10 @@ def load_scenario(path: str | Path, overrides: Overrides = None) -> ScenarioSpec
         if data is None:
             message = "the file is empty; a scenario needs at least `name:` and `kind:`"
         else:
-            message = f"a scenario must be a mapping (name: ..., kind: ...), got {_kind_of(data)}"
+            message = f"a scenario must be a mapping (name: ..., kind: ...), got {kind_of(data)}"
         raise SpecError([Problem(shown, lines.get(()), "", message)])
-    changed = _parse_overrides(overrides)
-    data = _set_all(data, changed)
+    changed = parse_overrides(overrides)
+    data = set_all(data, changed)
     return _validate(data, shown, lines, set(changed), path.parent, problems)
 
 
@@ -64,7 +63,7 @@ def parse_scenario(
     """Validate a scenario given as a dict (Python API, sweeps); errors name `source`."""
     if not isinstance(data, Mapping):
         raise SpecError(
-            [Problem(source, None, "", f"a scenario must be a mapping, got {_kind_of(data)}")]
+            [Problem(source, None, "", f"a scenario must be a mapping, got {kind_of(data)}")]
         )
     return _validate(dict(data), source, {}, set(), Path(base_dir or "."), [])
 
@@ -76,7 +75,7 @@ def load_file(path: str | Path, cls: type[M]) -> M:
     data, lines, problems = _parse_yaml(text, shown)
     if not isinstance(data, dict):
         raise SpecError(
-            [Problem(shown, lines.get(()), "", f"must be a mapping, got {_kind_of(data)}")]
+            [Problem(shown, lines.get(()), "", f"must be a mapping, got {kind_of(data)}")]
         )
 
     def place(at: Loc, message: str) -> Problem:
@@ -89,11 +88,6 @@ def load_file(path: str | Path, cls: type[M]) -> M:
     if problems:
         raise SpecError(sorted(problems, key=lambda p: p.line or 0))
     return model
-
-
-def apply_overrides(data: Mapping[str, Any], overrides: Overrides) -> dict[str, Any]:
-    """A copy of `data` with `--set path=value` overrides (strings or a {path: value} dict)."""
-    return _set_all(dict(data), _parse_overrides(overrides))
 
 
 def spec_for_kind(kind: str) -> type[ScenarioSpec]:
@@ -134,73 +128,6 @@ def json_schema() -> dict[str, Any]:
         "discriminator": {"propertyName": "kind", "mapping": mapping},
         "$defs": defs,
     }
-
-
-def _kind_of(value: Any) -> str:
-    if isinstance(value, list | dict):
-        return "a list" if isinstance(value, list) else "a mapping"
-    return show_value(value)
-
-
-# --- overrides -------------------------------------------------------------------------------
-
-
-def _parse_overrides(overrides: Overrides) -> dict[Loc, Any]:
-    """`path=value` strings (value read as YAML) or a {path: value} dict -> {path tuple: value}."""
-    if not overrides:
-        return {}
-    if isinstance(overrides, Mapping):
-        items = [(str(k), v) for k, v in overrides.items()]
-    else:
-        items = []
-        for text in overrides:
-            key, sep, raw = str(text).partition("=")
-            if not sep:
-                raise SpecError([Problem(None, None, key.strip(), "expected PATH=VALUE", True)])
-            try:
-                value = yaml.safe_load(raw)
-            except yaml.YAMLError as exc:
-                problem = getattr(exc, "problem", None) or "invalid"
-                message = f"value {show_value(raw)} is not valid YAML ({problem})"
-                raise SpecError([Problem(None, None, key.strip(), message, True)]) from None
-            items.append((key, value))
-    parsed: dict[Loc, Any] = {}
-    for key, value in items:
-        parts = tuple(part.strip() for part in key.strip().split("."))
-        if not all(parts):
-            raise SpecError(
-                [Problem(None, None, key.strip(), "must be a dotted key path like network.n", True)]
-            )
-        parsed[parts] = value
-    return parsed
-
-
-def _set_all(data: dict[str, Any], changes: dict[Loc, Any]) -> dict[str, Any]:
-    """A deep copy of `data` with each change applied, creating missing mappings on the way."""
-    data = copy.deepcopy(data)
-    for parts, value in changes.items():
-        target: Any = data
-        for i in range(len(parts)):
-            key = _key(target, parts, i)
-            if i == len(parts) - 1:
-                target[key] = value
-            else:
-                if isinstance(target, dict) and target.get(key) is None:
-                    target[key] = {}
-                target = target[key]
-    return data
-
-
-def _key(target: Any, parts: Loc, i: int) -> str | int:
-    """The key for `parts[i]` in `target`: a mapping key or an existing list index."""
-    part = parts[i]
-    if isinstance(target, dict):
-        return part
-    if isinstance(target, list) and part.isdigit() and int(part) < len(target):
-        return int(part)
-    where = ".".join(parts[:i])
-    message = f"cannot set '{part}' inside {where}, which is {_kind_of(target)}"
-    raise SpecError([Problem(None, None, ".".join(parts), message, True)])
 
 
 # --- validation ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import annotated_types as at
 from pydantic import BaseModel, ValidationError
 
 from simsocial.errors import SimsocialError
-from simsocial.spec_models import LocatedValueError
+from simsocial.spec_base import LocatedValueError
 
 Loc = tuple[str, ...]
 

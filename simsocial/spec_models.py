@@ -20,6 +20,9 @@ from pydantic import (
 
 from simsocial.limits import steps_problem
 from simsocial.llm.config import LLMConfig
+from simsocial.spec_base import LocatedValueError, StrictModel
+
+__all__ = ["LocatedValueError", "StrictModel"]  # re-exported: scenario kinds import them here
 
 if TYPE_CHECKING:
     from simsocial.vocabulary import Population, Vocabulary
@@ -28,24 +31,6 @@ if TYPE_CHECKING:
 RELATIVE_PATH = {"x-relative-path": True}
 # A relative path to a persona file: `simsocial validate` also reads it (simsocial.spec_content).
 PERSONA_FILE = {"x-relative-path": True, "x-persona-file": True}
-
-
-class LocatedValueError(ValueError):
-    """Raised by a model validator to blame keys below its model (e.g. `params.m`), not the block.
-
-    `problems` holds (path relative to the model, message) pairs; simsocial.spec reports each one
-    at its own line.
-    """
-
-    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]):
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, w))}: {m}" for w, m in problems))
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo in a scenario file must not be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class NetworkSpec(StrictModel):

@@ -44,7 +44,7 @@ from pydantic import Field, PositiveInt, model_validator
 from simsocial.errors import SimsocialError
 from simsocial.llm.config import Budget
 from simsocial.runlock import DirectoryLock
-from simsocial.spec_models import StrictModel
+from simsocial.spec_base import StrictModel
 from simsocial.store import ENDED, RunStore, write_atomic, write_json_atomic
 
 if TYPE_CHECKING:

@@ -10,19 +10,19 @@ Kinds are registered with `@intervention(name, ParamsModel)`; see `registry` for
 
 from __future__ import annotations
 
+from simsocial.errors import InterventionError
 from simsocial.interventions import kinds as _kinds  # noqa: F401  (registers the generic kinds)
 from simsocial.interventions.conditions import Condition, ConditionError, parse_condition
 from simsocial.interventions.registry import (
     KINDS,
     Act,
-    InterventionError,
     InterventionKind,
-    Selector,
     check_against_spec,
     check_intervention,
     intervention,
 )
 from simsocial.interventions.schedule import Schedule, apply_due, metrics
+from simsocial.interventions.select import Selector
 
 __all__ = [
     "KINDS",

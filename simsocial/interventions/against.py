@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simsocial.interventions.conditions import parse_condition
-from simsocial.interventions.registry import KINDS, Selector, parse_params
+from simsocial.interventions.registry import KINDS, parse_params
+from simsocial.interventions.select import Selector
 from simsocial.spec_errors import did_you_mean, show_value
 from simsocial.vocabulary import Vocabulary, allows, shown
 

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
-from simsocial.interventions.registry import Act, InterventionError, Selector, intervention
-from simsocial.spec_models import LocatedValueError, StrictModel
+from simsocial.errors import InterventionError
+from simsocial.interventions.registry import Act, intervention
+from simsocial.interventions.select import Selector
+from simsocial.spec_base import LocatedValueError, StrictModel
 
 
 class SetStateParams(StrictModel):
@@ -154,7 +156,7 @@ class SetParamParams(StrictModel):
 def set_param(act: Act) -> dict[str, Any]:
     """Change a scenario parameter from now on (prompt, temperature, model string ...)."""
     model, params = act.model, act.params
-    from simsocial.spec import apply_overrides
+    from simsocial.overrides import apply_overrides
 
     spec = model.spec
     data = apply_overrides(spec.model_dump(mode="json"), {params.path: params.value})

@@ -18,53 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, NonNegativeInt, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 
-from simsocial.errors import SimsocialError
 from simsocial.interventions.conditions import ConditionError, parse_condition
-from simsocial.spec_models import LocatedValueError, StrictModel
+from simsocial.interventions.select import Selector, select
 
 if TYPE_CHECKING:
     from simsocial.model import SimModel
     from simsocial.spec_models import InterventionSpec, ScenarioSpec
 
 Where = tuple[str | int, ...]
-
-
-class InterventionError(SimsocialError):
-    """An intervention that cannot be applied to this model (unknown ids, unsupported kind)."""
-
-
-class Selector(StrictModel):
-    """Which agents: `ids` and/or a `trait` filter, then at most one of fraction/random/top_degree.
-
-    Without any key, every agent is selected. Random picks use the model's seeded RNG.
-    """
-
-    ids: list[int] | None = Field(None, description="These agent ids.")
-    trait: dict[str, Any] | None = Field(
-        None,
-        description=(
-            "Agents whose attribute (or persona field) equals the value, or is in it when the "
-            "value is a list; e.g. {opinion: A}."
-        ),
-    )
-    fraction: float | None = Field(
-        None, ge=0.0, le=1.0, description="This share of the candidates, drawn at random."
-    )
-    random: NonNegativeInt | None = Field(None, description="This many candidates, at random.")
-    top_degree: NonNegativeInt | None = Field(
-        None, description="The k candidates with the most network neighbours (ties: lowest id)."
-    )
-
-    @model_validator(mode="after")
-    def _one_pick(self) -> Selector:
-        picks = [k for k in ("fraction", "random", "top_degree") if getattr(self, k) is not None]
-        if len(picks) > 1:
-            raise LocatedValueError(
-                [((picks[1],), f"choose one of fraction, random, top_degree, not {picks}")]
-            )
-        return self
 
 
 @dataclass
@@ -85,8 +48,6 @@ class Act:
         """Ids chosen by the selector now, or the ids recorded when this application first ran."""
         if self.replay is not None:
             return list(self.replay["ids"])
-        from simsocial.interventions.select import select
-
         return select(self.model, selector or Selector())
 
 
@@ -162,7 +123,7 @@ def check_intervention(spec: InterventionSpec) -> list[tuple[Where, str]]:
 
 def check_against_spec(spec: ScenarioSpec) -> list[tuple[Where, str]]:
     """`set_param` entries must name a changeable path whose new value validates."""
-    from simsocial.spec import apply_overrides
+    from simsocial.overrides import apply_overrides
     from simsocial.spec_errors import Problem, SpecError, translate
 
     problems: list[tuple[Where, str]] = []

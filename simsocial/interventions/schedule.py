@@ -12,14 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from simsocial.errors import InterventionError
 from simsocial.interventions.conditions import Condition, ConditionFailed, parse_condition
-from simsocial.interventions.registry import (
-    KINDS,
-    Act,
-    InterventionError,
-    InterventionKind,
-    parse_params,
-)
+from simsocial.interventions.registry import KINDS, Act, InterventionKind, parse_params
 from simsocial.spec_errors import did_you_mean
 
 if TYPE_CHECKING:

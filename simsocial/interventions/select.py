@@ -4,10 +4,45 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from simsocial.interventions.registry import InterventionError, Selector
+from pydantic import Field, NonNegativeInt, model_validator
+
+from simsocial.errors import InterventionError
+from simsocial.spec_base import LocatedValueError, StrictModel
 
 if TYPE_CHECKING:
     from simsocial.model import SimModel
+
+
+class Selector(StrictModel):
+    """Which agents: `ids` and/or a `trait` filter, then at most one of fraction/random/top_degree.
+
+    Without any key, every agent is selected. Random picks use the model's seeded RNG.
+    """
+
+    ids: list[int] | None = Field(None, description="These agent ids.")
+    trait: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Agents whose attribute (or persona field) equals the value, or is in it when the "
+            "value is a list; e.g. {opinion: A}."
+        ),
+    )
+    fraction: float | None = Field(
+        None, ge=0.0, le=1.0, description="This share of the candidates, drawn at random."
+    )
+    random: NonNegativeInt | None = Field(None, description="This many candidates, at random.")
+    top_degree: NonNegativeInt | None = Field(
+        None, description="The k candidates with the most network neighbours (ties: lowest id)."
+    )
+
+    @model_validator(mode="after")
+    def _one_pick(self) -> Selector:
+        picks = [k for k in ("fraction", "random", "top_degree") if getattr(self, k) is not None]
+        if len(picks) > 1:
+            raise LocatedValueError(
+                [((picks[1],), f"choose one of fraction, random, top_degree, not {picks}")]
+            )
+        return self
 
 
 def select(model: SimModel, selector: Selector) -> list[int]:

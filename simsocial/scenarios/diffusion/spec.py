@@ -19,7 +19,8 @@ from simsocial.vocabulary import BOOL, Population, Values, Vocabulary, network_t
 DEFAULT_AGENTS = 25
 # What conditions can read: model.parquet columns, summary values and step.
 METRICS = frozenset(
-    {"day", "aware_fraction", "true_informed_fraction", "hallucinated", "missed", "density"}
+    {"day", "aware_fraction", "true_informed_fraction", "hallucinated", "missed", "unanswered"}
+    | {"density"}
     | {"conversations", "utterances", "told", "llm_asks", "informed", "of", "step"}
 )
 # Ground truth an intervention may set: seeded agents always remember the news; informed ones
