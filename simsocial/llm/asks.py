@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,11 +25,12 @@ from simsocial.llm.prompts import (
     STRUCTURED_INSTRUCTION,
     STRUCTURED_REPAIR,
 )
-from simsocial.llm.types import CallRecord, ProviderReply, ProviderRequest, Verb
+from simsocial.llm.types import CallRecord, Choice, ProviderReply, ProviderRequest, Verb
 
 if TYPE_CHECKING:
     from simsocial.llm.attempts import Outcome
     from simsocial.llm.config import LLMConfig
+    from simsocial.llm.session import Session
 
 Prompt = str | list[dict[str, str]]
 Messages = list[dict[str, str]]
@@ -119,6 +120,24 @@ def options_json(ask: Ask, picked: int | None) -> str:
     return json.dumps(
         {"labels": ask.labels, "shown": ask.shown, "relabel": ask.relabel, "picked": picked}
     )
+
+
+def finish_choice(session: Session, ask: Ask, outcome: Outcome) -> Choice:
+    """The Choice for an outcome (a reply naming no label is a "parse" failure), recorded."""
+    index, probabilities = None, None
+    if outcome.reply is not None:
+        index, probabilities = read_choice(ask, outcome.reply)
+        if index is None:
+            error = f"reply names none of the labels {ask.labels}"
+            outcome = replace(outcome, error_kind="parse", error=error)
+    probs_json = (
+        json.dumps({str(k): p for k, p in probabilities.items()}) if probabilities else None
+    )
+    record = session._record(
+        ask, ask.request, outcome, options=options_json(ask, index), probabilities=probs_json
+    )
+    assert ask.options is not None
+    return Choice(ask.options[index] if index is not None else None, index, probabilities, record)
 
 
 # -- structured() -----------------------------------------------------------------------------

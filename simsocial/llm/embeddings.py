@@ -11,13 +11,19 @@ needs *some* embedder. Three kinds, chosen by name (`llm.embedding_model` in a s
 - anything else: a litellm embedding model string such as ``"openai/text-embedding-3-small"``.
 
 Every embedder returns float32 rows of unit L2 norm (an empty text gives a zero row).
+
+Embeddings are a verb like the others (`Session.ask_embed`, see `simsocial.llm.embed_verb`):
+`EmbedderProvider` lets the gateway answer an embed request through its usual pipeline (cache,
+de-dup, budget, retries, records); the vectors travel in the reply text (`encode_vectors`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import threading
@@ -27,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from simsocial.llm.types import ProviderError
+from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
 
 if TYPE_CHECKING:
     from simsocial.llm.config import LLMConfig
@@ -220,3 +226,50 @@ def make_embedder(name: str = "auto", config: LLMConfig | None = None) -> Embedd
             "embedding model name is empty; use 'auto', 'minilm', 'hash' or a litellm model"
         )
     return LiteLLMEmbedder(key, config)
+
+
+def resolve_name(name: str) -> str:
+    """The embedder a name means in this install ('auto' becomes 'minilm' or 'hash'): the
+    resolved name goes into the request key, so a cache never mixes two embedders' vectors."""
+    key = name.strip()
+    if key == "auto":
+        return "minilm" if minilm_available() else "hash"
+    return key
+
+
+def encode_vectors(matrix: np.ndarray) -> str:
+    """Float32 rows as compact, exact text (shape + base64 of little-endian bytes) for the cache."""
+    rows = np.ascontiguousarray(matrix, dtype="<f4")
+    blob = base64.b64encode(rows.tobytes()).decode("ascii")
+    return json.dumps({"shape": list(rows.shape), "f4": blob}, separators=(",", ":"))
+
+
+def decode_vectors(text: str) -> np.ndarray:
+    """The rows `encode_vectors` wrote."""
+    data = json.loads(text)
+    raw = np.frombuffer(base64.b64decode(data["f4"]), dtype="<f4")
+    return raw.reshape(data["shape"]).astype(np.float32)
+
+
+class EmbedderProvider:
+    """An embedder behind the provider port: the texts are the request's messages, the reply
+    text is the encoded vectors. In-process embedders are `instant` (no slot, no timeout: a CPU
+    encode is not a hung server) and recorded with path 'local'."""
+
+    supports_logprobs = False
+
+    def __init__(self, name: str, config: LLMConfig | None = None) -> None:
+        self.embedder = make_embedder(name, config)
+        self.instant = name in ("hash", "minilm")
+        self.path = "local" if self.instant else "litellm"
+
+    async def complete(self, request: ProviderRequest) -> ProviderReply:
+        texts = [str(m.get("content") or "") for m in request.messages]
+        vectors = await self.embedder.embed(texts)
+        return ProviderReply(text=encode_vectors(vectors), priced=self.instant)
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        return await self.embedder.embed(texts)
+
+    async def aclose(self) -> None:
+        """Nothing to close: litellm manages its own clients."""

@@ -8,6 +8,8 @@ What happens to one call (`Gateway.call`), in order:
 2. **replay**   in replay-only mode a miss is a recorded "replay_miss" failure naming the request.
 3. **breaker**  a session whose circuit breaker tripped fails the call with "breaker" without
                 contacting the provider (`simsocial.llm.breaker`).
+   (Embeddings take the same pipeline: `simsocial.llm.embed_verb`; the hash embedder alone is
+   answered in-process by the session, recorded but neither cached nor budgeted.)
 4. **de-dup**   an identical key already in flight (any session) is awaited, not re-sent
                 -> `dedup_hits`.
 5. **budget**   a spent budget fails the call with "budget" and marks the session exhausted;
@@ -223,7 +225,10 @@ class Gateway(Attempts):
         self.totals.calls += 1
         try:
             config = config or session.config  # a persona's pinned model travels with its ask
-            provider = await self._provider(config)
+            if request.extra.get("verb") == "embed":  # simsocial.llm.embed_verb
+                provider = await self._provider(config, embedder=request.model)
+            else:
+                provider = await self._provider(config)
             outcome = await self.execute(
                 provider, self._limiter(config), request, key, config, session.breaker
             )
@@ -277,9 +282,12 @@ class Gateway(Attempts):
         ):
             session.budget_exhausted = True
 
-    async def _provider(self, config: LLMConfig) -> Provider:
-        """The provider for a config, built once per (path, model, api_base, key env)."""
+    async def _provider(self, config: LLMConfig, embedder: str | None = None) -> Provider:
+        """The provider for a config, built once per (path, model, api_base, key env); with
+        `embedder`, that embedding model behind the provider port (same endpoint and keys)."""
         key = _provider_key(config)
+        if embedder is not None:
+            key = ("embed", embedder, config.api_base, config.api_key_env)
         provider = self._providers.get(key)
         if provider is not None:
             return provider
@@ -288,7 +296,7 @@ class Gateway(Attempts):
             provider = self._providers.get(key)
             if provider is None:
                 # built off the loop: litellm takes seconds to import, llama.cpp to load a model
-                provider = await asyncio.to_thread(make_provider, config)
+                provider = await asyncio.to_thread(_make, config, embedder)
                 self._providers[key] = provider
         return provider
 
@@ -333,6 +341,14 @@ class Gateway(Attempts):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _make(config: LLMConfig, embedder: str | None) -> Provider:
+    if embedder is None:
+        return make_provider(config)
+    from simsocial.llm.embeddings import EmbedderProvider
+
+    return EmbedderProvider(embedder, config)
 
 
 _DEFAULT: Gateway | None = None

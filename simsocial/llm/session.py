@@ -8,13 +8,15 @@ not depend on which call finishes first. Same seed + same cache = same outputs.
     asks = [session.ask_choose(prompt, ["k", "z"], rng=model.rng, relabel=False) for ...]
     answers = session.gather(asks)          # all calls in flight together
 
+Embeddings are the fifth verb (`ask_embed`, see `simsocial.llm.embed_verb`). Scenario and mind
+code never gathers itself: it yields asks in rounds and `SimModel` gathers (`simsocial.rounds`).
+
 Every executed call leaves a `CallRecord` (drained by the store into llm_calls.parquet).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
+from simsocial.llm import embed_verb
 from simsocial.llm.accounting import Pending, Stats, budget_reached
 from simsocial.llm.asks import (
     Ask,
@@ -32,8 +35,7 @@ from simsocial.llm.asks import (
     as_messages,
     call_record,
     choose_setup,
-    options_json,
-    read_choice,
+    finish_choice,
     repair_request,
     structured_messages,
     validate,
@@ -42,12 +44,19 @@ from simsocial.llm.breaker import CircuitBreaker
 from simsocial.llm.cache import ResponseCache, resolve_cache_dir
 from simsocial.llm.config import LLMConfig
 from simsocial.llm.providers import canonical_model, route, supports_logprobs
-from simsocial.llm.types import CallRecord, Choice, Completion, ProviderRequest, Structured
+from simsocial.llm.types import (
+    CallRecord,
+    Choice,
+    Completion,
+    Embedding,
+    ProviderRequest,
+    Structured,
+)
 
 if TYPE_CHECKING:
     from simsocial.llm.gateway import Gateway, Outcome
 
-Answer = Completion | Choice | Structured
+Answer = Completion | Choice | Structured | Embedding
 
 __all__ = ["Ask", "Session"]
 
@@ -77,7 +86,6 @@ class Session:
         self._draws: dict[str, int] = {}
         self._records: list[CallRecord] = []
         self._records_lock = threading.Lock()
-        self._embedder: Any = None
 
     def reconfigure(self, config: LLMConfig) -> None:
         """Point the session at `config` (a new model string, temperature, ...), e.g. when an
@@ -212,6 +220,10 @@ class Session:
         request, key = self._request(messages, temperature, None, pinned, json_schema=json_schema)
         return Ask("structured", request, meta or {}, schema=schema, key=key, config=pinned)
 
+    def ask_embed(self, texts: Sequence[str], *, meta: dict[str, Any] | None = None) -> Ask:
+        """Unit-norm float32 rows for `texts` from `config.embedding_model`. Answer: Embedding."""
+        return embed_verb.embed_ask(list(texts), self.config.embedding_model, meta)
+
     # -- running asks --------------------------------------------------------------------------
 
     def gather(
@@ -223,6 +235,8 @@ class Session:
             return []
         if self.gateway.on_loop_thread():
             raise RuntimeError("gather() blocks; on the gateway loop use `await session.run(ask)`")
+        if any(embed_verb.is_local(ask) for ask in asks):  # answered here, the rest together
+            return embed_verb.gather_split(self, asks, progress)
         done = [0]
 
         async def one(ask: Ask) -> Answer:
@@ -233,7 +247,7 @@ class Session:
 
         async def everything() -> list[Answer]:
             try:
-                if self.instant and all(a.config is None for a in asks):  # no tasks needed
+                if self.instant and all(a.config is None and a.verb != "embed" for a in asks):
                     return [await one(ask) for ask in asks]
                 return list(await asyncio.gather(*(one(ask) for ask in asks)))
             finally:
@@ -274,42 +288,21 @@ class Session:
     def structured(self, prompt: Prompt, schema: type[BaseModel], **kw: Any) -> Structured:
         return self.gather([self.ask_structured(prompt, schema, **kw)])[0]
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-norm float32 rows from `config.embedding_model` (see simsocial.llm.embeddings)."""
-        if self._embedder is None:
-            from simsocial.llm.embeddings import make_embedder
-
-            self._embedder = make_embedder(self.config.embedding_model, self.config)
-        if self.gateway.on_loop_thread():
-            raise RuntimeError("embed() blocks; on the gateway loop await the embedder directly")
-        return self.gateway.submit(self._embedder.embed(list(texts))).result()
+    def embed(self, texts: Sequence[str], **kw: Any) -> Embedding:
+        return self.gather([self.ask_embed(texts, **kw)])[0]
 
     async def _run(self, ask: Ask) -> Answer:
+        if embed_verb.is_local(ask):
+            return embed_verb.answer_local(self, ask)
         outcome = await self.gateway.call(self, ask.request, ask.key or None, ask.config)
+        if ask.verb == "embed":
+            return embed_verb.finish(self, ask, outcome)
         if ask.verb == "choose":
-            return self._finish_choice(ask, outcome)
+            return finish_choice(self, ask, outcome)
         if ask.verb == "structured":
             return await self._finish_structured(ask, outcome)
         record = self._record(ask, ask.request, outcome)
         return Completion(outcome.reply.text if outcome.reply else None, record)
-
-    def _finish_choice(self, ask: Ask, outcome: Outcome) -> Choice:
-        index, probabilities = None, None
-        if outcome.reply is not None:
-            index, probabilities = read_choice(ask, outcome.reply)
-            if index is None:
-                error = f"reply names none of the labels {ask.labels}"
-                outcome = replace(outcome, error_kind="parse", error=error)
-        probs_json = (
-            json.dumps({str(k): p for k, p in probabilities.items()}) if probabilities else None
-        )
-        record = self._record(
-            ask, ask.request, outcome, options=options_json(ask, index), probabilities=probs_json
-        )
-        assert ask.options is not None
-        return Choice(
-            ask.options[index] if index is not None else None, index, probabilities, record
-        )
 
     async def _finish_structured(self, ask: Ask, outcome: Outcome) -> Structured:
         assert ask.schema is not None
@@ -344,10 +337,14 @@ class Session:
     ) -> CallRecord:
         path = self.path if ask.config is None else route(ask.config.model, ask.config.api_base)
         record = call_record(ask, request, outcome, path, self.run_id, options, probabilities)
+        return self.keep(record, final)
+
+    def keep(self, record: CallRecord, final: bool) -> CallRecord:
+        """Add a record for llm_calls.parquet; a final failure is counted by kind."""
         with self._records_lock:
             self._records.append(record)
-            if final and outcome.error_kind is not None:
-                self.stats_.failures_by_kind[outcome.error_kind] += 1
+            if final and record.error_kind is not None:
+                self.stats_.failures_by_kind[record.error_kind] += 1
         return record
 
     def replay_miss_message(self, request: ProviderRequest, key: str) -> str:

@@ -186,5 +186,11 @@ class Structured:
 
 @dataclass(slots=True)
 class Embedding:
-    vectors: np.ndarray
+    """embed(): unit-norm float32 rows, one per text, or None on a recorded failure."""
+
+    vectors: np.ndarray | None
     record: CallRecord
+
+    @property
+    def ok(self) -> bool:
+        return self.vectors is not None

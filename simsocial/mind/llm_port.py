@@ -40,4 +40,7 @@ class SessionPort:
         return [answer.value for answer in self.session.gather(asks)]
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self.session.embed(list(texts))
+        answer = self.session.embed(list(texts))
+        if answer.vectors is None:
+            raise RuntimeError(f"embedding failed: {answer.record.error}")
+        return answer.vectors

@@ -282,8 +282,9 @@ def test_concurrency_is_bounded_by_the_gateway() -> None:
 
 def test_embed_returns_unit_rows(make_session) -> None:
     """embed() goes to the configured embedder (hash here): one unit row per text."""
-    vectors = make_session("scripted/random", embedding_model="hash").embed(["a cat", "a dog"])
-    assert vectors.shape == (2, 384)
+    answer = make_session("scripted/random", embedding_model="hash").embed(["a cat", "a dog"])
+    vectors = answer.vectors
+    assert answer.ok and vectors is not None and vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
 
 
