@@ -9,6 +9,7 @@ in each phase is in simsocial.resuming; what the manifest records in simsocial.m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from simsocial.errors import RunError
 from simsocial.faults import kill_point
 from simsocial.llm.failures import describe_failures
+from simsocial.llm.prompts import record_usage
 from simsocial.manifest import failed_share, new_manifest, new_run_id, replay_misses
 from simsocial.preflight import preflight_models
 from simsocial.progress import ProgressLine
@@ -189,19 +191,24 @@ def execute_in(
         start = checkpoint["next_step"]
     elif model.graph is not None:
         store.add_graph(-1, model.graph.edges())
-    store.update_manifest(prompt_templates=_templates(model), warnings=store.warnings or None)
+    used, earlier = record_usage(), manifest.get("prompt_templates") or {}
+
+    def templates() -> dict[str, str]:
+        return _templates(earlier, model, used)
+
+    store.update_manifest(warnings=store.warnings or None)
 
     bar = ProgressLine(spec, session, start) if progress else None
     try:
-        status = _step_through(spec, store, model, session, start, bar)
+        status = _step_through(spec, store, model, session, start, bar, templates)
         error = _stopped_by_model(session) if status == "failed" else None
     except KeyboardInterrupt:
         status, error = "interrupted", "stopped by the user; `simsocial resume` continues it"
     except Exception as exc:  # a scenario bug: keep what was written, say what happened
-        _stop(store, session, model, "failed", f"{type(exc).__name__}: {exc}", bar)
+        _stop(store, session, model, "failed", f"{type(exc).__name__}: {exc}", bar, templates)
         raise
     if status not in ENDED:
-        manifest = _stop(store, session, model, status, error, bar)
+        manifest = _stop(store, session, model, status, error, bar, templates)
         return Result(run_dir=store.run_dir, status=status, manifest=manifest)
     if bar is not None:
         bar.stop()
@@ -227,6 +234,7 @@ def execute_in(
         failures=describe_failures(stats) or None,
         error=None,
         tables=tables,
+        prompt_templates=templates(),
         report="pending" if wants_report else "off",
         cache=_cache_health(session),
         unfired=model.interventions.unfired(steps_done=_steps_done(store)) or None,
@@ -245,6 +253,7 @@ def _step_through(
     session: Session,
     start: int,
     bar: ProgressLine | None,
+    templates: Callable[[], dict[str, str]],
 ) -> str:
     """The step loop; returns how it ended. Rows of a step are durable once its checkpoint is."""
     from simsocial.collect import collect_step
@@ -277,7 +286,9 @@ def _step_through(
                 },
                 keep=spec.outputs.keep_checkpoints,
             )
-            store.update_manifest(steps_done=step + 1, llm=session.stats())
+            store.update_manifest(
+                steps_done=step + 1, llm=session.stats(), prompt_templates=templates()
+            )
         if session.budget_exhausted:
             return "budget_exhausted"
     return "completed"
@@ -290,6 +301,7 @@ def _stop(
     status: str,
     error: str | None,
     bar: ProgressLine | None,
+    templates: Callable[[], dict[str, str]],
 ) -> dict[str, Any]:
     """Record a run that did not end: rows after the last checkpoint are flushed for people to
     look at, and discarded by `resume`, which continues from the checkpoint."""
@@ -303,6 +315,7 @@ def _stop(
         llm=session.stats(),
         error=error,
         cache=_cache_health(session),
+        prompt_templates=templates(),
         **model.manifest_extras(),
     )
 
@@ -333,7 +346,8 @@ def _snapshot_due(spec: ScenarioSpec, step: int, last: bool) -> bool:
     return last if every is None else (last or (step + 1) % every == 0)
 
 
-def _templates(model: SimModel) -> dict[str, str]:
-    from simsocial.llm.prompts import all_templates
+def _templates(earlier: dict[str, str], model: SimModel, used: set[str]) -> dict[str, str]:
+    """The templates this run rendered (so far, across resumes) and the scenario's own."""
+    from simsocial.llm.prompts import hashes
 
-    return {**all_templates(), **model.prompt_templates()}
+    return {**earlier, **hashes(used), **model.prompt_templates()}

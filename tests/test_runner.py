@@ -107,3 +107,16 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
     resumed, expected = tables(killed_dir), tables(reference.run_dir)
     for name in expected:
         pd.testing.assert_frame_equal(resumed[name], expected[name])
+
+
+def test_the_manifest_lists_only_the_templates_the_run_used(tmp_path):
+    """A process that has loaded the mind (its templates registered) runs an opinion scenario:
+    the manifest lists the opinion prompt and the choose wrapper, none of the mind's."""
+    import simsocial.mind  # noqa: F401  (registers the mind's templates in this process)
+    from simsocial.llm.prompts import all_templates
+
+    assert any(name.startswith("mind.") for name in all_templates())
+    spec = simsocial.load_scenario(write_dynamics(tmp_path, steps=2, beta=1.0))
+    listed = simsocial.run(spec).manifest["prompt_templates"]
+    assert "opinion.template" in listed
+    assert not any(name.startswith("mind.") for name in listed)

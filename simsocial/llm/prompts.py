@@ -1,18 +1,22 @@
 """Named prompt templates, versioned by hash.
 
 Every prompt text the package sends lives in a `Template` with a name, so the run manifest can
-record exactly which wording produced the data (`all_templates()` -> {name: sha}), and nothing
-builds prompts by concatenating strings in scattered places. Templates use `str.format` fields.
+record exactly which wording produced the data, and nothing builds prompts by concatenating
+strings in scattered places. Templates use `str.format` fields. A run records the templates it
+rendered (`record_usage`, per thread: runs of a threaded sweep do not see each other's), so its
+manifest lists those and no other template the process happens to have registered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import string
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 _REGISTRY: dict[str, Template] = {}
+_USED: ContextVar[set[str] | None] = ContextVar("simsocial_templates_used", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +44,27 @@ class Template:
         missing = [f for f in self.fields if f not in values]
         if missing:
             raise KeyError(f"prompt template {self.name!r} needs {missing}")
+        used = _USED.get()
+        if used is not None:
+            used.add(self.name)
         return self.text.format(**values)
 
 
 def all_templates() -> dict[str, str]:
     """{template name: sha} of every registered template, for the run manifest."""
     return {name: tpl.sha for name, tpl in sorted(_REGISTRY.items())}
+
+
+def record_usage() -> set[str]:
+    """From now on, names of the templates this thread renders go into the returned set."""
+    used: set[str] = set()
+    _USED.set(used)
+    return used
+
+
+def hashes(names: set[str]) -> dict[str, str]:
+    """{template name: sha} of these registered templates, for the run manifest."""
+    return {name: _REGISTRY[name].sha for name in sorted(names)}
 
 
 def get_template(name: str) -> Template:
