@@ -114,8 +114,8 @@ class SimModel(mesa.Model):
         self.rng.bit_generator.state = captured["rng"]
         self.random.setstate(captured["random"])
 
-    # --- hooks for interventions (simsocial.interventions); a kind needing one the model
-    # --- does not override is refused before the first step
+    # --- what interventions use; the hooks a kind offers are the protocols of simsocial.hooks
+    # --- it implements (add_agent, remove_agent, remove_edges, deliver)
 
     def intervention_agents(self) -> dict[int, Any]:
         """The agents selectors choose from, by id."""
@@ -127,27 +127,11 @@ class SimModel(mesa.Model):
     def params_changed(self, path: str) -> None:
         """`set_param` changed the spec at `path` (already written into `self.spec`)."""
 
-    def add_agent(self, state: dict[str, Any], neighbours: list[int]) -> int:
-        """Create an agent with `state`, linked to `neighbours`; return its id."""
-        raise NotImplementedError
-
-    def remove_agent(self, agent_id: int) -> None:
-        raise NotImplementedError
-
     def remove_edges(self, edges: list[tuple[int, int]]) -> None:
+        """Cut links of the network (the `CutsLinks` hook of every model that has one)."""
         if self.graph is None:
-            raise NotImplementedError
+            raise NotImplementedError("this model has no network")
         self.graph.remove_edges_from(edges)
-
-    def deliver(self, ids: list[int], message: str) -> None:
-        """A broadcast reaches these agents; what it means is the scenario's."""
-        raise NotImplementedError
-
-    def supports(self, hook: str) -> bool:
-        """Whether this model overrides an intervention hook (remove_edges: has a network)."""
-        if hook == "remove_edges" and type(self).remove_edges is SimModel.remove_edges:
-            return self.graph is not None
-        return getattr(type(self), hook) is not getattr(SimModel, hook)
 
     # --- hooks for the runner ---------------------------------------------------------------
 

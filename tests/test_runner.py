@@ -112,7 +112,7 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path):
 def test_the_manifest_lists_only_the_templates_the_run_used(tmp_path):
     """A process that has loaded the mind (its templates registered) runs an opinion scenario:
     the manifest lists the opinion prompt and the choose wrapper, none of the mind's."""
-    import simsocial.mind  # noqa: F401  (registers the mind's templates in this process)
+    import simsocial.mind  # registers the mind's templates in this process
     from simsocial.llm.prompts import all_templates
 
     assert any(name.startswith("mind.") for name in all_templates())

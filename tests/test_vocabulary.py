@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from simsocial.hooks import supports
 from simsocial.interventions import metrics
 from simsocial.interventions.select import _has
 from simsocial.scenarios import KINDS
@@ -42,7 +43,7 @@ def test_vocabulary_matches_the_model(name, data, make_session, tmp_path: Path) 
     vocabulary = spec.vocabulary(population)
     model = KINDS[spec.kind].load("model")(spec, make_session("scripted/random"))
     assert set(metrics(model)) == set(vocabulary.metrics)
-    assert all(model.supports(hook) for hook in vocabulary.hooks)
+    assert all(supports(model, hook) for hook in vocabulary.hooks)
     agents = model.intervention_agents()
     persona = {"description", "traits", "occupation", "model", "name"}
     for trait in set(vocabulary.traits) - persona:

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PICKS = ("llm", "retry", "fallback")
-TRAJECTORY = "max_degree"  # the metric a fan of branches is drawn for
 FAILURES = ("invalid", "duplicate", "self", "error")
 TABLE_KEYS = ("alpha", "xmin", "ks_d", "r_exp", "p_exp", "r_lognormal", "p_lognormal",
               "hub_share", "gini", "clustering", "assortativity")  # fmt: skip

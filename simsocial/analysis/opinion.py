@@ -44,7 +44,6 @@ PUBLISHED_BETA_N50 = {
     "Claude 3 Haiku": 0.11,
 }
 DEFAULT_GROUP_SIZE = 50
-TRAJECTORY = "m"  # the metric a fan of branches is drawn for
 
 
 def experiment(run: Run) -> str:

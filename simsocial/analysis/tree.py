@@ -30,12 +30,12 @@ def load_tree(run_dir: str | Path) -> list[Run]:
 
 
 def trajectory_metric(run: Run) -> str | None:
-    """The kind's headline trajectory (`TRAJECTORY` in its analysis module), else the first
-    numeric model column."""
-    from simsocial.analysis.report import analysis_module
+    """The kind's declared trajectory (`ScenarioKind.trajectory`), else, for a run of a kind
+    this process does not know, the first numeric model column."""
+    from simsocial.scenarios import KINDS
 
-    module = analysis_module(run)
-    preferred = getattr(module, "TRAJECTORY", None) if module is not None else None
+    kind = KINDS.get(run.kind)
+    preferred = kind.trajectory if kind is not None else None
     if preferred and preferred in run.model.columns:
         return str(preferred)
     numeric = [

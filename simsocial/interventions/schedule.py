@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simsocial.errors import InterventionError
+from simsocial.hooks import supports
 from simsocial.interventions.conditions import Condition, ConditionFailed, parse_condition
 from simsocial.interventions.registry import KINDS, Act, InterventionKind, parse_params
 from simsocial.spec_errors import did_you_mean
@@ -55,7 +56,7 @@ class Schedule:
         for entry in self.entries:
             where = f"interventions.{entry.index}"
             hook = entry.kind.needs
-            if hook is not None and not model.supports(hook):
+            if hook is not None and not supports(model, hook):
                 raise InterventionError(
                     f"{where}.do: scenario kind '{model.spec.kind}' does not support "
                     f"'{entry.kind.name}'"

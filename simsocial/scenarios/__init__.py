@@ -1,14 +1,32 @@
 """The registry of scenario kinds: kind name -> where its spec, model and analysis live.
 
 Entries are import paths, not objects, so that `simsocial validate` and `--help` never import
-mesa or the plotting stack.
+mesa or the plotting stack. What each part must provide is declared here, not guessed:
+
+- spec: a `ScenarioSpec` subclass with the kind's own block and its `vocabulary()`;
+- model: a `SimModel` subclass; the intervention hooks it offers are the protocols of
+  `simsocial.hooks` it implements;
+- analysis: a module with `summarize(run) -> dict` and `figures(run) -> list[(name, Figure)]`
+  (`Analysis` below), checked when it is loaded;
+- trajectory: the `model.parquet` column a fan of branches is drawn for.
+
+"Writing a scenario kind" in the README walks through a complete minimal kind.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Analysis(Protocol):
+    """What a kind's analysis module provides to reports, sweeps and notebooks."""
+
+    def summarize(self, run: Any) -> dict[str, Any]: ...
+
+    def figures(self, run: Any) -> list[tuple[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -16,14 +34,26 @@ class ScenarioKind:
     name: str
     summary: str
     spec: str  # "module:Class" of the ScenarioSpec subclass
-    model: str  # "module:Class" of the mesa.Model subclass
+    model: str  # "module:Class" of the SimModel subclass
     analysis: str  # module with summarize(run) -> dict and figures(run) -> list
+    trajectory: str  # model.parquet column drawn for a fan of branches
 
     def load(self, what: str) -> Any:
         target = getattr(self, what)
         module, _, attr = target.partition(":")
         loaded = importlib.import_module(module)
-        return getattr(loaded, attr) if attr else loaded
+        found = getattr(loaded, attr) if attr else loaded
+        if what == "analysis" and not isinstance(found, Analysis):
+            raise TypeError(f"{target}: a kind's analysis needs summarize(run) and figures(run)")
+        return found
+
+
+def register(kind: ScenarioKind) -> ScenarioKind:
+    """Add a scenario kind (e.g. from a plugin or a test); its name must be new."""
+    if kind.name in KINDS:
+        raise ValueError(f"scenario kind {kind.name!r} is already registered")
+    KINDS[kind.name] = kind
+    return kind
 
 
 KINDS: dict[str, ScenarioKind] = {
@@ -33,6 +63,7 @@ KINDS: dict[str, ScenarioKind] = {
         spec="simsocial.scenarios.opinion.spec:OpinionSpec",
         model="simsocial.scenarios.opinion.model:OpinionModel",
         analysis="simsocial.analysis.opinion",
+        trajectory="m",
     ),
     "growth": ScenarioKind(
         name="growth",
@@ -40,6 +71,7 @@ KINDS: dict[str, ScenarioKind] = {
         spec="simsocial.scenarios.growth.spec:GrowthSpec",
         model="simsocial.scenarios.growth.model:GrowthModel",
         analysis="simsocial.analysis.growth",
+        trajectory="max_degree",
     ),
     "diffusion": ScenarioKind(
         name="diffusion",
@@ -47,5 +79,6 @@ KINDS: dict[str, ScenarioKind] = {
         spec="simsocial.scenarios.diffusion.spec:DiffusionSpec",
         model="simsocial.scenarios.diffusion.model:DiffusionModel",
         analysis="simsocial.analysis.diffusion",
+        trajectory="aware_fraction",
     ),
 }
