@@ -1,8 +1,10 @@
 """The model base: stepping schemes that batch LLM asks, event logging, checkpoint state.
 
 A scenario subclasses `SimModel`, builds its agents in `__init__`, and in `step()` calls
-`consult(agents)` (everyone sees the state at t) or `consult_sequential(order)` (one at a time in
-the given order, batching only agents whose inputs cannot depend on each other).
+`consult(agents)` (everyone sees the state at t), `consult_rounds(decisions)` (decisions of
+several rounds each, advanced together: `simsocial.rounds`) or `consult_sequential(order)` (one
+at a time in the given order, batching only agents whose inputs cannot depend on each other).
+This module is the one place that gathers: scenarios and minds only yield asks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import networkx as nx
 
 from simsocial.agents import LLMAgent
 from simsocial.networks import independent_batches
+from simsocial.rounds import Rounds, advance
 
 if TYPE_CHECKING:
     from simsocial.llm import Session
@@ -43,21 +46,17 @@ class SimModel(mesa.Model):
         if self._log_event is not None:
             self._log_event(self.step_index, agent_id, kind, payload)
 
+    def consult_rounds(self, decisions: Sequence[Rounds[Any]]) -> list[Any]:
+        """Advance every decision together, one gather per round across all of them (asks are
+        prepared in the order given, then in each decision's own order); their results."""
+        return advance(decisions, self._gather)
+
     def consult(self, agents: Iterable[LLMAgent]) -> int:
-        """Gather the asks of `agents`, answer them concurrently, hand each its answer."""
-        askers: list[LLMAgent] = []
-        asks = []
-        for agent in agents:
-            ask = agent.ask()
-            if ask is not None:
-                askers.append(agent)
-                asks.append(ask)
-        if not asks:
-            return 0
-        answers = self.session.gather(asks)
-        for agent, answer in zip(askers, answers, strict=True):
-            agent.receive(answer)
-        return len(asks)
+        """Every agent's `decide()` together; how many asks were made."""
+        return sum(self.consult_rounds([agent.decide() for agent in agents]))
+
+    def _gather(self, asks: list[Any]) -> list[Any]:
+        return self.session.gather(asks)
 
     def consult_sequential(
         self, order: Sequence[int], after_each: Callable[[LLMAgent], bool] | None = None
@@ -81,7 +80,7 @@ class SimModel(mesa.Model):
                 askers.append(agent)
                 asks.append(ask)
             real = [a for a in asks if a is not None]
-            answers = iter(self.session.gather(real)) if real else iter(())
+            answers = iter(self._gather(real)) if real else iter(())
             for agent, ask in zip(askers, asks, strict=True):
                 if ask is not None:
                     agent.receive(next(answers))

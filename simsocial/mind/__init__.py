@@ -7,7 +7,7 @@ from simsocial.mind.budget import estimate_tokens, pack, truncate
 from simsocial.mind.config import MindConfig
 from simsocial.mind.core import Mind
 from simsocial.mind.importance import ImportanceRater
-from simsocial.mind.llm_port import LLMPort, SessionPort
+from simsocial.mind.llm_port import AskPort, LLMPort, SessionPort
 from simsocial.mind.memory import MemoryStream, Record
 from simsocial.mind.planning import Planner, Step
 from simsocial.mind.reflection import Reflector
@@ -15,6 +15,7 @@ from simsocial.mind.relationships import Relationships
 from simsocial.mind.retrieval import Weights, retrieve, scores
 
 __all__ = [
+    "AskPort",
     "ImportanceRater",
     "LLMPort",
     "MemoryStream",

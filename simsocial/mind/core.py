@@ -6,6 +6,11 @@ rated in one batched call, optionally tagged with the people it concerns) and `r
 memories within the spec's token budget. With `memory: false` nothing is stored and nothing is
 recalled. `failures` counts what the mind could not get from the model (a scenario reports it in
 its manifest); the counts travel with the checkpoint state.
+
+Every method that needs the model is rounds of asks (`simsocial.rounds`), never a blocking
+call: `ids = yield from mind.observe(texts, now)` inside an agent's decision, which the model
+advances together with every other agent's. Ratings and embeddings of new memories share one
+round; a reflection adds four (`simsocial.mind.reflection`).
 """
 
 from __future__ import annotations
@@ -19,18 +24,19 @@ import numpy as np
 from simsocial.mind.budget import pack
 from simsocial.mind.config import MindConfig
 from simsocial.mind.importance import ImportanceRater
-from simsocial.mind.llm_port import LLMPort
+from simsocial.mind.llm_port import AskPort, embedded, vectors_of
 from simsocial.mind.memory import MemoryStream, Record
 from simsocial.mind.reflection import ReflectionStats, Reflector
 from simsocial.mind.relationships import Relationships
 from simsocial.mind.retrieval import retrieve
+from simsocial.rounds import Rounds
 
 
 class Mind:
     """What one agent remembers, and how it recalls and reflects."""
 
     def __init__(
-        self, name: str, llm: LLMPort, config: MindConfig | None = None, dim: int = 384
+        self, name: str, llm: AskPort, config: MindConfig | None = None, dim: int = 384
     ) -> None:
         self.name = name
         self.llm = llm
@@ -44,6 +50,8 @@ class Mind:
         self.relationships = Relationships(name)
         # failures the scenario notes for this agent (day plans, interviews), checkpointed here
         self.noted: Counter[str] = Counter()
+        # asks made by purpose since this object was built (for a scenario's per-step deltas)
+        self.asked: Counter[str] = Counter()
 
     def observe(
         self,
@@ -52,49 +60,111 @@ class Mind:
         kind: str = "observation",
         trivial: list[bool] | None = None,
         about: list[str] | None = None,
-    ) -> list[int]:
-        """Store perceived events (rated in one batch), tagged as concerning the names in
-        `about`; reflect if that crosses the threshold."""
+    ) -> Rounds[list[int]]:
+        """Store perceived events (rated and embedded in one round), tagged as concerning the
+        names in `about`; reflect once afterwards if that crossed the threshold."""
         if not self.config.memory or not texts:
             return []
-        importances = self.rater.rate(self.name, texts, trivial)
-        vectors = self.llm.embed(texts)
-        ids = []
-        for text, imp, vec in zip(texts, importances, vectors, strict=True):
-            ids.append(self.stream.add(text, kind, now, imp, vec))
-            self.reflector.note(self.stream.records[ids[-1]])
-            for other in about or []:
-                self.relationships.note(other, ids[-1])
+        importances, vectors = yield from self.rate_embed(texts, trivial)
+        ids = [
+            self._store(t, kind, now, i, v, about)
+            for t, i, v in zip(texts, importances, vectors, strict=True)
+        ]
         if self.config.reflection and self.reflector.due:
-            ids += self.reflect(now)
+            ids += yield from self.reflect(now)
         return ids
 
-    def reflect(self, now: float) -> list[int]:
+    def perceive(
+        self,
+        texts: list[str],
+        now: float,
+        kind: str = "observation",
+        about: list[str] | None = None,
+    ) -> Rounds[list[int]]:
+        """Store events one after another, each tagged with its own name in `about` ("" for
+        none), reflecting as soon as the threshold is crossed (later events come after the
+        reflection), while rating and embedding all of them in one round."""
+        if not self.config.memory or not texts:
+            return []
+        tags = about or [""] * len(texts)
+        importances, vectors = yield from self.rate_embed(texts)
+        ids: list[int] = []
+        for text, imp, vec, other in zip(texts, importances, vectors, tags, strict=True):
+            ids.append(self._store(text, kind, now, imp, vec, [other] if other else None))
+            if self.config.reflection and self.reflector.due:
+                ids += yield from self.reflect(now)
+        return ids
+
+    def _store(
+        self,
+        text: str,
+        kind: str,
+        now: float,
+        importance: int | None,
+        vector: np.ndarray,
+        about: list[str] | None,
+    ) -> int:
+        record_id = self.stream.add(text, kind, now, importance, vector)
+        self.reflector.note(self.stream.records[record_id])
+        for other in about or []:
+            self.relationships.note(other, record_id)
+        return record_id
+
+    def rate_embed(
+        self, texts: list[str], trivial: list[bool] | None = None
+    ) -> Rounds[tuple[list[int | None], np.ndarray]]:
+        """Importances and unit rows for new texts, asked together in one round."""
+        trivial = trivial or [False] * len(texts)
+        chunks, prompts = self.rater.plan(self.name, texts, trivial)
+        self.asked["importance"] += len(chunks)
+        answers = yield [*self.rater.asks(chunks, prompts), self.llm.embed(list(texts))]
+        self.rater.absorb(chunks, [answer.value for answer in answers[:-1]])
+        vectors = vectors_of(answers[-1], len(texts), self.stream.dim, self.noted)
+        return self.rater.results(texts, trivial), vectors
+
+    def embed(self, texts: list[str]) -> Rounds[np.ndarray]:
+        """Unit rows for queries (one round; a failure is counted in `noted`)."""
+        return (yield from embedded(self.llm, texts, self.stream.dim, self.noted))
+
+    def reflect(self, now: float) -> Rounds[list[int]]:
         """Reflect now (normally triggered by `observe`); ids of new reflections."""
-        return self.reflector.reflect(
-            self.stream, self.name, now, lambda ts: self.rater.rate(self.name, ts)
+        return (
+            yield from self.reflector.reflect(
+                self.stream, self.name, now, self.rate_embed, self.embed
+            )
         )
 
-    def recall(self, query: str, now: float, k: int | None = None) -> list[Record]:
-        """The best memories for a query, best first (empty with memory off)."""
+    def recall(self, query: str, now: float, k: int | None = None) -> Rounds[list[Record]]:
+        """The best memories for a query, best first (empty with memory off, no round)."""
         if not self.config.memory or len(self.stream) == 0:
             return []
-        vec = np.asarray(self.llm.embed([query])[0])
+        (vec,) = yield from self.embed([query])
         c = self.config
         return retrieve(self.stream, vec, now, k or c.k, c.weights, c.decay)
 
-    def context(self, query: str, now: float, budget: int | None = None) -> str:
+    def context(self, query: str, now: float, budget: int | None = None) -> Rounds[str]:
         """Recalled memories as `- text` lines, best first, within the token budget."""
-        lines = [f"- {r.text}" for r in self.recall(query, now)]
+        lines = [f"- {r.text}" for r in (yield from self.recall(query, now))]
         return "\n".join(pack(lines, budget or self.config.budget_tokens))
 
-    def about(self, other: str, now: float, k: int | None = None) -> list[Record]:
+    def about(self, other: str, now: float, k: int | None = None) -> Rounds[list[Record]]:
         """What this agent remembers about `other` (empty if never met)."""
-        if not self.config.memory:
-            return []
-        vec = np.asarray(self.llm.embed([other])[0])
+        (found,) = yield from self.about_many([other], now, k)
+        return found
+
+    def about_many(
+        self, others: list[str], now: float, k: int | None = None
+    ) -> Rounds[list[list[Record]]]:
+        """`about` for several people, their names embedded in one round (in order: each
+        retrieval touches the records it returns)."""
+        if not self.config.memory or not others:
+            return [[] for _ in others]
+        vectors = yield from self.embed(list(others))
         c = self.config
-        return self.relationships.about(other, self.stream, vec, now, k or c.k, c.weights, c.decay)
+        return [
+            self.relationships.about(o, self.stream, v, now, k or c.k, c.weights, c.decay)
+            for o, v in zip(others, vectors, strict=True)
+        ]
 
     def note(self, kind: str) -> None:
         """Count a failure the scenario met for this agent (e.g. an unanswered interview)."""

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
 
 from simsocial.llm.prompts import Template
-from simsocial.mind.llm_port import LLMPort
+from simsocial.mind.llm_port import AskPort
+from simsocial.rounds import Rounds
 
 RATE_IMPORTANCE = Template(
     "mind.rate_importance",
@@ -69,7 +70,7 @@ class ImportanceRater:
     """Batches, skips trivial events and caches; counts calls, failed batches by reason, and
     the memories left unrated."""
 
-    def __init__(self, llm: LLMPort, batch: int = 20) -> None:
+    def __init__(self, llm: AskPort, batch: int = 20) -> None:
         if batch < 1:
             raise ValueError("importance batch size must be at least 1")
         self.llm = llm
@@ -85,9 +86,8 @@ class ImportanceRater:
     ) -> tuple[list[list[str]], list[str]]:
         """The uncached texts in chunks and one rating prompt per chunk, without calling.
 
-        A scenario gathers the prompts of many agents in one batch (each chunk asked with the
-        schema `ratings_for(len(chunk))`) and hands each rater its answers through `absorb`;
-        `rate` is the one-agent path through the same two halves.
+        `asks` prepares them and `absorb` takes the answers; the mind merges them into one
+        round with its embeddings, `rate` is the round on its own.
         """
         trivial = trivial or [False] * len(texts)
         if len(trivial) != len(texts):
@@ -115,19 +115,28 @@ class ImportanceRater:
             assert answer is not None
             self.cache.update((t, int(r)) for t, r in zip(chunk, answer.ratings, strict=True))
 
+    def asks(self, chunks: list[list[str]], prompts: list[str]) -> list[Any]:
+        """One ask per chunk, each bound to exactly its chunk's number of ratings."""
+        return [
+            self.llm.structured(p, ratings_for(len(c)))
+            for c, p in zip(chunks, prompts, strict=True)
+        ]
+
     def rate(
         self, name: str, texts: list[str], trivial: list[bool] | None = None
-    ) -> list[int | None]:
+    ) -> Rounds[list[int | None]]:
         """Importance 1-10 for each text (trivial ones 1, cached ones from the cache, None for
-        a text whose rating failed; each None is counted in `unrated`)."""
+        a text whose rating failed; each None is counted in `unrated`): one round, or none
+        when every text is trivial or cached."""
         trivial = trivial or [False] * len(texts)
         chunks, prompts = self.plan(name, texts, trivial)
-        answers: dict[int, Ratings | None] = {}
-        for size in sorted({len(c) for c in chunks}):
-            picked = [i for i, c in enumerate(chunks) if len(c) == size]
-            got = self.llm.structured_many([prompts[i] for i in picked], ratings_for(size))
-            answers.update(zip(picked, got, strict=True))
-        self.absorb(chunks, [answers[i] for i in range(len(chunks))])
+        if chunks:
+            answers = yield self.asks(chunks, prompts)
+            self.absorb(chunks, [answer.value for answer in answers])
+        return self.results(texts, trivial)
+
+    def results(self, texts: list[str], trivial: list[bool]) -> list[int | None]:
+        """The ratings after `absorb`: 1 for trivial texts, else `lookup`."""
         return [1 if flat else self.lookup(t) for t, flat in zip(texts, trivial, strict=True)]
 
     def lookup(self, text: str) -> int | None:

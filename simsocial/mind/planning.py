@@ -11,7 +11,8 @@ Times are simulation hours. Hours before the first chunk are sleep (the night be
 Nothing is made up when the model gives no usable answer (the schemas ask for at least one step,
 so the session has re-asked once): a missing day plan leaves the day unplanned (`current` is
 None), a missing decomposition leaves its chunk undivided, a reaction without an activity is no
-reaction; each is counted in `failures` by kind.
+reaction; each is counted in `failures` by kind. Every method that may ask is rounds of asks
+(`simsocial.rounds`): `yield from planner.current(now)`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from simsocial.llm.prompts import Template
-from simsocial.mind.llm_port import LLMPort
+from simsocial.mind.llm_port import AskPort, values
+from simsocial.rounds import Rounds
 
 DAY_PLAN = Template(
     "mind.plan_day",
@@ -110,7 +112,7 @@ class Planner:
 
     def __init__(
         self,
-        llm: LLMPort,
+        llm: AskPort,
         name: str,
         enabled: bool = True,
         finest: int = 2,
@@ -125,16 +127,18 @@ class Planner:
         # pass a mind's `noted` counter to have plan failures reported and checkpointed with it
         self.failures: Counter[str] = Counter() if failures is None else failures
 
-    def _ask(self, prompt: str, schema: type[BaseModel]) -> BaseModel | None:
+    def _ask(self, prompt: str, schema: type[BaseModel]) -> Rounds[Any]:
         self.calls += 1
-        (answer,) = self.llm.structured_many([prompt], schema)
+        (answer,) = yield from values(self.llm, [prompt], schema)
         return answer
 
-    def plan_day(self, persona: str, reflections: list[str], day_start: float) -> list[Step]:
+    def plan_day(
+        self, persona: str, reflections: list[str], day_start: float
+    ) -> Rounds[list[Step]]:
         """Ask for the day's chunks; each lasts until the next starts, the last until midnight."""
         if not self.enabled:
             return []
-        answer = self._ask(self.day_prompt(persona, reflections), DayPlan)
+        answer = yield from self._ask(self.day_prompt(persona, reflections), DayPlan)
         return self.set_day(answer, day_start)
 
     def day_prompt(self, persona: str, reflections: list[str]) -> str:
@@ -163,7 +167,7 @@ class Planner:
         ]
         return self.day
 
-    def decompose(self, step: Step) -> list[Step]:
+    def decompose(self, step: Step) -> Rounds[list[Step]]:
         """Children of a step at the next level (asked once, then kept)."""
         if step.children or step.level >= self.finest:
             return step.children
@@ -174,7 +178,7 @@ class Planner:
             minutes=round((step.end - step.start) * 60),
             grain=GRAIN[step.level + 1],
         )
-        answer = self._ask(prompt, SubSteps)
+        answer = yield from self._ask(prompt, SubSteps)
         if answer is None or not answer.steps:
             self.failures["decompose"] += 1
             parts = [SubStep(activity=step.activity, minutes=1)]  # the chunk stays undivided
@@ -183,25 +187,25 @@ class Planner:
         step.children = fill(step, parts)
         return step.children
 
-    def current(self, now: float) -> Step | None:
+    def current(self, now: float) -> Rounds[Step | None]:
         """The finest planned step at `now`, decomposing the path to it on demand."""
         if not self.enabled:
             return None
         step = at(self.day, now)
         while step is not None and step.level < self.finest:
-            inner = at(self.decompose(step), now)
+            inner = at((yield from self.decompose(step)), now)
             if inner is None:
                 break
             step = inner
         return step
 
-    def react(self, observation: str, now: float) -> bool:
+    def react(self, observation: str, now: float) -> Rounds[bool]:
         """Ask whether to react; if so insert the reaction at `now` into the day plan."""
-        step = self.current(now)
+        step = yield from self.current(now)
         if step is None:
             return False
         prompt = REACT.render(name=self.name, activity=step.activity, observation=observation)
-        answer = self._ask(prompt, Reaction)
+        answer = yield from self._ask(prompt, Reaction)
         if answer is None or (answer.react and not answer.activity.strip()):
             self.failures["react"] += 1
             return False

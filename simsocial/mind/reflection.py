@@ -10,6 +10,9 @@ A perceived record whose importance rating failed (unrated) adds nothing to the 
 in `stats.unrated`: reflection then comes later than a rated stream would trigger it, never on an
 invented number. Answers without questions or insights are failures too (`stats.failed_calls`);
 the schemas require at least one, so the session has already re-asked once.
+
+One reflection is four rounds of asks: the questions, their embeddings, the insights (one ask
+per question, together), then the insights' ratings and embeddings together.
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from simsocial.llm.prompts import Template
-from simsocial.mind.llm_port import LLMPort
+from simsocial.mind.llm_port import AskPort, values
 from simsocial.mind.memory import MemoryStream, Record
 from simsocial.mind.retrieval import Weights, retrieve
+from simsocial.rounds import Rounds
+
+# rate and embed new texts in one round: (importances, unit rows)
+RateEmbed = Callable[[list[str]], Rounds[tuple[list[int | None], np.ndarray]]]
+Embed = Callable[[list[str]], Rounds[np.ndarray]]
 
 ASK_QUESTIONS = Template(
     "mind.reflection_questions",
@@ -75,7 +83,7 @@ class Reflector:
 
     def __init__(
         self,
-        llm: LLMPort,
+        llm: AskPort,
         threshold: float = 150.0,
         recent: int = 100,
         n_questions: int = 3,
@@ -108,12 +116,8 @@ class Reflector:
         return self.accumulated >= self.threshold
 
     def reflect(
-        self,
-        stream: MemoryStream,
-        name: str,
-        now: float,
-        rate: Callable[[list[str]], list[int | None]],
-    ) -> list[int]:
+        self, stream: MemoryStream, name: str, now: float, rate_embed: RateEmbed, embed: Embed
+    ) -> Rounds[list[int]]:
         """Run one reflection; returns the ids of the stored reflection records."""
         self.accumulated = 0.0
         self.stats.reflections += 1
@@ -121,7 +125,7 @@ class Reflector:
         prompt = ASK_QUESTIONS.render(
             name=name, memories=render_memories(recent), n=self.n_questions
         )
-        (questions,) = self.llm.structured_many([prompt], Questions)
+        (questions,) = yield from values(self.llm, [prompt], Questions)
         if questions is None:
             self.stats.failed_calls += 1
             return []
@@ -129,14 +133,28 @@ class Reflector:
         if not asked:
             self.stats.failed_calls += 1
             return []
-        shown: list[list[Record]] = []
-        for vec in self.llm.embed(asked):
-            shown.append(retrieve(stream, np.asarray(vec), now, self.k, self.weights))
+        vectors = yield from embed(asked)
+        shown = [retrieve(stream, np.asarray(vec), now, self.k, self.weights) for vec in vectors]
         prompts = [
             ASK_INSIGHTS.render(name=name, memories=render_memories(rs), n=self.n_insights)
             for rs in shown
         ]
-        answers = self.llm.structured_many(prompts, Insights)
+        answers = yield from values(self.llm, prompts, Insights)
+        found = self.usable(shown, answers)
+        if not found:
+            return []
+        importances, vectors = yield from rate_embed([t for t, _ in found])
+        ids = []
+        for (text, valid), imp, vec in zip(found, importances, vectors, strict=True):
+            depth = 1 + max((stream.records[i].depth for i in valid), default=0)
+            ids.append(stream.add(text, "reflection", now, imp, vec, evidence=valid, depth=depth))
+        self.stats.insights += len(ids)
+        return ids
+
+    def usable(
+        self, shown: list[list[Record]], answers: list[Insights | None]
+    ) -> list[tuple[str, list[int]]]:
+        """(text, cited ids that were shown) per usable insight; the rest is counted."""
         found: list[tuple[str, list[int]]] = []
         for records, answer in zip(shown, answers, strict=True):
             if answer is None:
@@ -151,14 +169,4 @@ class Reflector:
                 valid = [i for i in cited if i in allowed]
                 self.stats.dropped_evidence += len(cited) - len(valid)
                 found.append((insight.text, valid))
-        if not found:
-            return []
-        texts = [t for t, _ in found]
-        importances = rate(texts)
-        vectors = self.llm.embed(texts)
-        ids = []
-        for (text, valid), imp, vec in zip(found, importances, vectors, strict=True):
-            depth = 1 + max((stream.records[i].depth for i in valid), default=0)
-            ids.append(stream.add(text, "reflection", now, imp, vec, evidence=valid, depth=depth))
-        self.stats.insights += len(ids)
-        return ids
+        return found

@@ -12,9 +12,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from simsocial.llm.prompts import Template
-from simsocial.mind.llm_port import LLMPort
+from simsocial.mind.llm_port import AskPort, values
 from simsocial.mind.memory import MemoryStream, Record
 from simsocial.mind.retrieval import DECAY, Weights, retrieve
+from simsocial.rounds import Rounds
 
 SUMMARIZE = Template(
     "mind.relationship_summary",
@@ -65,8 +66,8 @@ class Relationships:
             return []
         return retrieve(stream, query, now, k, weights or Weights(), decay, candidates=ids)
 
-    def opinion(self, other: str, records: list[Record], llm: LLMPort) -> Opinion | None:
-        """Summary of the relationship from `records` (one call, cached until new memories)."""
+    def opinion(self, other: str, records: list[Record], llm: AskPort) -> Rounds[Opinion | None]:
+        """Summary of the relationship from `records` (one round, cached until new memories)."""
         if other in self.opinions:
             return self.opinions[other]
         if not records:
@@ -74,7 +75,7 @@ class Relationships:
         prompt = SUMMARIZE.render(
             name=self.name, other=other, memories="\n".join(r.text for r in records)
         )
-        (answer,) = llm.structured_many([prompt], Opinion)
+        (answer,) = yield from values(llm, [prompt], Opinion)
         if answer is None:
             self.failures += 1
             return None

@@ -1,9 +1,14 @@
-"""A fake LLM port with known answers, so the mind's logic is tested against hand-set replies."""
+"""A fake ask port with known answers, so the mind's logic is tested against hand-set replies.
+
+Its asks answer themselves (the reply is decided when the ask is made), so `driving.run` drives
+the mind's rounds by handing each ask back as its own answer.
+"""
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,11 +30,11 @@ class FakePort:
         self.dim = dim
         self.prompts: list[str] = []
 
-    def structured_many(self, prompts: list[str], schema: type[BaseModel]) -> list[Any | None]:
-        self.prompts.extend(prompts)
-        return [self.reply(p, schema) for p in prompts]
+    def structured(self, prompt: str, schema: type[BaseModel]) -> SimpleNamespace:
+        self.prompts.append(prompt)
+        return SimpleNamespace(value=self.reply(prompt, schema))
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> SimpleNamespace:
         rows = []
         for t in texts:
             v = self.vectors.get(t)
@@ -37,7 +42,7 @@ class FakePort:
                 v = np.zeros(self.dim, dtype=np.float32)
                 v[zlib.crc32(t.encode()) % self.dim] = 1.0
             rows.append(np.asarray(v, dtype=np.float32))
-        return np.vstack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+        return SimpleNamespace(vectors=np.vstack(rows))
 
 
 @pytest.fixture

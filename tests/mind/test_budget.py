@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from driving import run
 
 from simsocial.mind.budget import estimate_tokens, pack, truncate
 from simsocial.mind.config import MindConfig
@@ -46,8 +47,8 @@ def test_mind_context_stays_within_budget(fake_port: type) -> None:
 
     port = fake_port(rate)
     mind = Mind("Ann", port, MindConfig(reflection=False, k=200, importance_batch=500), dim=4)
-    mind.observe([f"memory {i} " + "word " * (i % 40) for i in range(300)], now=0.0)
+    run(mind.observe([f"memory {i} " + "word " * (i % 40) for i in range(300)], now=0.0))
     for budget in (16, 50, 120, 300):
-        text = mind.context("memory", now=1.0, budget=budget)
+        text = run(mind.context("memory", now=1.0, budget=budget))
         assert 0 < estimate_tokens(text) <= budget
     assert not mind.rater.failures and mind.stream.records[0].importance == 5

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from driving import run
 from pydantic import BaseModel, ValidationError
 
 from simsocial.llm import Session
@@ -27,9 +28,9 @@ def test_batches_skip_trivial_and_cache(fake_port: type) -> None:
     rater = ImportanceRater(port, batch=3)
     texts = ["a b", "a b c", "x", "one two three four", "p q r s t", "k", "l m", "door"]
     trivial = [False] * 7 + [True]
-    assert rater.rate("Ann", texts, trivial) == [2, 3, 1, 4, 5, 1, 2, 1]
+    assert run(rater.rate("Ann", texts, trivial)) == [2, 3, 1, 4, 5, 1, 2, 1]
     assert rater.calls == 3 and len(port.prompts) == 3
-    assert rater.rate("Ann", ["a b c", "a b"]) == [3, 2]
+    assert run(rater.rate("Ann", ["a b c", "a b"])) == [3, 2]
     assert rater.calls == 3 and not rater.failures
 
 
@@ -38,17 +39,17 @@ def test_wrong_length_answer_leaves_the_batch_unrated(fake_port: type) -> None:
     unrated memories; met again, the texts are asked again."""
     port = fake_port(lambda p, s: Ratings(ratings=[9]))
     rater = ImportanceRater(port, batch=5)
-    assert rater.rate("Ann", ["a", "b"]) == [None, None]
+    assert run(rater.rate("Ann", ["a", "b"])) == [None, None]
     assert rater.failures == {"wrong_length": 1} and rater.unrated == 2
-    assert rater.rate("Ann", ["a"]) == [9] and len(port.prompts) == 2  # asked again: rated
+    assert run(rater.rate("Ann", ["a"])) == [9] and len(port.prompts) == 2  # asked again: rated
 
 
 def test_out_of_range_and_missing_answers_are_named(fake_port: type) -> None:
     """A 0 is not clamped to 1 and a failed call is not a 3: both are failures by reason."""
     rater = ImportanceRater(fake_port(lambda p, s: Ratings(ratings=[0, 5])), batch=5)
-    assert rater.rate("Ann", ["a", "b"]) == [None, None]
+    assert run(rater.rate("Ann", ["a", "b"])) == [None, None]
     dead = ImportanceRater(fake_port(lambda p, s: None), batch=5)
-    assert dead.rate("Ann", ["a", "trivial"], [False, True]) == [None, 1]
+    assert run(dead.rate("Ann", ["a", "trivial"], [False, True])) == [None, 1]
     assert rater.failures == {"out_of_range": 1} and dead.failures == {"no_answer": 1}
 
 
@@ -69,7 +70,7 @@ def test_an_unusable_reply_is_re_asked_once_then_counted(
     session = make_session("scripted/fixed?invalid=always")
     port = SessionPort(session)
     rater = ImportanceRater(port, batch=10)
-    assert rater.rate("Ann", ["saw a bird"]) == [None]
+    assert run(rater.rate("Ann", ["saw a bird"]), port.session.gather) == [None]
     assert rater.failures == {"no_answer": 1} and rater.unrated == 1
     assert session.stats()["calls"] == 2 and sum(session.stats()["failures_by_kind"].values()) == 1
 
@@ -80,5 +81,7 @@ def test_scripted_session_rates_through_one_call(
     """Through a real scripted session: one call for a batch, ratings within 1-10."""
     port = SessionPort(make_session("scripted/random"))
     rater = ImportanceRater(port, batch=10)
-    got = rater.rate("Ann", ["saw a bird", "heard Ann is running for mayor"])
+    got = run(
+        rater.rate("Ann", ["saw a bird", "heard Ann is running for mayor"]), port.session.gather
+    )
     assert port.calls == 1 and all(v is not None and 1 <= v <= 10 for v in got)

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from driving import run
 from pydantic import BaseModel
 
 from simsocial.mind.planning import DayPlan, DayStep, Planner, Reaction, SubStep, SubSteps
@@ -34,7 +35,7 @@ def reply(prompt: str, schema: type[BaseModel]) -> Any:
 def test_day_plan_covers_the_day(fake_port: type) -> None:
     """Chunks are sorted, a sleep chunk fills from midnight, the last runs to hour 24."""
     planner = Planner(fake_port(reply), "Ann")
-    day = planner.plan_day("Ann is a baker.", [], day_start=24.0)
+    day = run(planner.plan_day("Ann is a baker.", [], day_start=24.0))
     assert [(s.start, s.end, s.activity) for s in day] == [
         (24.0, 33.0, "sleep"),
         (33.0, 46.0, "work"),
@@ -46,24 +47,24 @@ def test_decomposition_on_demand_fills_parent(fake_port: type) -> None:
     """13 h of work split 30:30:60 -> 3.25 h, 3.25 h, 6.5 h; the first again into minutes."""
     port = fake_port(reply)
     planner = Planner(port, "Ann")
-    planner.plan_day("Ann", [], 0.0)
+    run(planner.plan_day("Ann", [], 0.0))
     calls = planner.calls
-    step = planner.current(9.5)
+    step = run(planner.current(9.5))
     assert planner.calls == calls + 2  # work -> hour level, then its first part -> fine level
     work = planner.day[1]
     assert [(c.start, c.end) for c in work.children] == [(9.0, 12.25), (12.25, 15.5), (15.5, 22.0)]
     assert step is not None and step.level == 2
     assert (step.start, step.end, step.activity) == pytest.approx((9.0, 9.8125, "a"), abs=1e-9)
-    planner.current(9.6)
+    run(planner.current(9.6))
     assert planner.calls == calls + 2  # already decomposed: no new call
 
 
 def test_reaction_inserts_and_trims(fake_port: type) -> None:
     """Hearing news at 10.0 inserts 45 minutes of 'talk to Ann'; work resumes at 10.75."""
     planner = Planner(fake_port(reply), "Ann")
-    planner.plan_day("Ann", [], 0.0)
-    assert not planner.react("a bird sings", 10.0)
-    assert planner.react("Ann is running for mayor", 10.0)
+    run(planner.plan_day("Ann", [], 0.0))
+    assert not run(planner.react("a bird sings", 10.0))
+    assert run(planner.react("Ann is running for mayor", 10.0))
     spans = [(s.start, s.end, s.activity) for s in planner.day]
     assert spans == [
         (0.0, 9.0, "sleep"),
@@ -72,15 +73,15 @@ def test_reaction_inserts_and_trims(fake_port: type) -> None:
         (10.75, 22.0, "work"),
         (22.0, 24.0, "sleep"),
     ]
-    assert planner.current(10.5).activity == "talk to Ann"
+    assert run(planner.current(10.5)).activity == "talk to Ann"
 
 
 def test_planning_off_makes_no_calls(fake_port: type) -> None:
     """enabled=False: no plan, no current step, no reaction, zero calls."""
     port = fake_port(reply)
     planner = Planner(port, "Ann", enabled=False)
-    assert planner.plan_day("Ann", [], 0.0) == [] and planner.current(5.0) is None
-    assert not planner.react("Ann is running for mayor", 5.0) and port.prompts == []
+    assert run(planner.plan_day("Ann", [], 0.0)) == [] and run(planner.current(5.0)) is None
+    assert not run(planner.react("Ann is running for mayor", 5.0)) and port.prompts == []
 
 
 def test_missing_answers_are_counted_not_made_up(fake_port: type) -> None:
@@ -88,12 +89,12 @@ def test_missing_answers_are_counted_not_made_up(fake_port: type) -> None:
     activity is no reaction; both are failures by kind, shared with the counter passed in."""
     noted: Counter[str] = Counter()
     planner = Planner(fake_port(lambda p, s: None), "Ann", failures=noted)
-    assert planner.plan_day("Ann", [], 0.0) == [] and planner.current(5.0) is None
+    assert run(planner.plan_day("Ann", [], 0.0)) == [] and run(planner.current(5.0)) is None
     assert noted == {"day_plan": 1}
 
     def vague(prompt: str, schema: type[BaseModel]) -> Any:
         return Reaction(react=True, activity=" ") if schema is Reaction else reply(prompt, schema)
 
     other = Planner(fake_port(vague), "Bo")
-    other.plan_day("Bo", [], 0.0)
-    assert not other.react("Ann is running for mayor", 10.0) and other.failures == {"react": 1}
+    run(other.plan_day("Bo", [], 0.0))
+    assert not run(other.react("Ann is running for mayor", 10.0)) and other.failures == {"react": 1}

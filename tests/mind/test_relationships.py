@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from driving import run
 from pydantic import BaseModel
 
 from simsocial.mind.config import MindConfig
@@ -24,12 +25,15 @@ def reply(prompt: str, schema: type[BaseModel]) -> Any:
 def test_about_returns_only_that_persons_memories(fake_port: type) -> None:
     """Bob's 2 memories come back for Bob, none for a stranger; Ann's never mix in."""
     mind = Mind("Cy", fake_port(reply), MindConfig(reflection=False), dim=4)
-    mind.observe(["Bob bakes bread", "Bob likes chess"], now=0.0, about=["Bob"])
-    mind.observe(["Ann runs for mayor"], now=1.0, about=["Ann"])
-    mind.observe(["it rained"], now=2.0)
-    assert sorted(r.text for r in mind.about("Bob", 3.0)) == ["Bob bakes bread", "Bob likes chess"]
-    assert [r.text for r in mind.about("Ann", 3.0)] == ["Ann runs for mayor"]
-    assert mind.about("Dee", 3.0) == [] and mind.relationships.known() == ["Ann", "Bob"]
+    run(mind.observe(["Bob bakes bread", "Bob likes chess"], now=0.0, about=["Bob"]))
+    run(mind.observe(["Ann runs for mayor"], now=1.0, about=["Ann"]))
+    run(mind.observe(["it rained"], now=2.0))
+    assert sorted(r.text for r in run(mind.about("Bob", 3.0))) == [
+        "Bob bakes bread",
+        "Bob likes chess",
+    ]
+    assert [r.text for r in run(mind.about("Ann", 3.0))] == ["Ann runs for mayor"]
+    assert run(mind.about("Dee", 3.0)) == [] and mind.relationships.known() == ["Ann", "Bob"]
 
 
 def test_about_ranks_within_subset(fake_port: type) -> None:
@@ -40,19 +44,22 @@ def test_about_ranks_within_subset(fake_port: type) -> None:
         "Bob and I talked": np.array([1.0, 0, 0, 0]),
     }
     mind = Mind("Cy", fake_port(reply, vectors), MindConfig(reflection=False, k=1), dim=4)
-    mind.observe(["Bob at work", "Bob and I talked"], now=0.0, about=["Bob"])
-    assert [r.text for r in mind.about("Bob", 0.0)] == ["Bob and I talked"]
+    run(mind.observe(["Bob at work", "Bob and I talked"], now=0.0, about=["Bob"]))
+    assert [r.text for r in run(mind.about("Bob", 0.0))] == ["Bob and I talked"]
 
 
 def test_opinion_cached_until_new_memory(fake_port: type) -> None:
     """One call per opinion; a new memory about Bob invalidates the cache."""
     port = fake_port(reply)
     mind = Mind("Cy", port, MindConfig(reflection=False), dim=4)
-    mind.observe(["Bob bakes bread"], now=0.0, about=["Bob"])
+    run(mind.observe(["Bob bakes bread"], now=0.0, about=["Bob"]))
     rel = mind.relationships
-    first = rel.opinion("Bob", mind.about("Bob", 1.0), port)
+    first = run(rel.opinion("Bob", run(mind.about("Bob", 1.0)), port))
     n = len(port.prompts)
     assert first is not None and first.summary == "1 memories"
-    assert rel.opinion("Bob", mind.about("Bob", 1.0), port) is first and len(port.prompts) == n
-    mind.observe(["Bob won chess"], now=2.0, about=["Bob"])
-    assert rel.opinion("Bob", mind.about("Bob", 3.0), port).summary == "2 memories"
+    assert (
+        run(rel.opinion("Bob", run(mind.about("Bob", 1.0)), port)) is first
+        and len(port.prompts) == n
+    )
+    run(mind.observe(["Bob won chess"], now=2.0, about=["Bob"]))
+    assert run(rel.opinion("Bob", run(mind.about("Bob", 3.0)), port)).summary == "2 memories"

@@ -94,8 +94,12 @@ def test_run_scores_answers_and_writes_the_report(tmp_path):
     news = said[said["question"] == "news"]
     assert len(news) == 12 and set(news["verdict"]) == {"aware", "hallucinated"}
     calls = result.manifest["calls"]
-    assert calls["total"] == len(result.llm_calls) and calls["agent_steps"] == 12
-    assert calls["per_agent_step"] == pytest.approx(len(result.llm_calls) / 12)
+    embeds = result.llm_calls["verb"] == "embed"  # recorded beside the model calls
+    assert calls["by_kind"]["embedding"] == embeds.sum() > 0
+    assert set(result.llm_calls[embeds]["path"]) == {"local"}
+    model_calls = int((~embeds).sum())
+    assert calls["total"] == model_calls and calls["agent_steps"] == 12
+    assert calls["per_agent_step"] == pytest.approx(model_calls / 12)
     html = write_report(result.run_dir).read_text()
     assert "Interview transcript" in html and "hallucinated" in html
     assert (result.run_dir / "figures" / "awareness.png").exists()
@@ -188,6 +192,7 @@ def test_a_persona_that_pins_its_own_model_talks_through_it(tmp_path):
     agents = load_run(result.run_dir).agents
     (bo,) = set(agents.loc[agents["name"] == "Bo Reyes", "agent_id"])
     calls = result.llm_calls
+    calls = calls[calls["verb"] != "embed"]  # embeddings name the embedder, not a persona
     pinned = calls["model"] == "scripted/fixed?text=hello there"
     assert pinned.any() and not pinned.all()
     assert set(calls.loc[pinned, "agent_id"]) == {bo}

@@ -7,8 +7,10 @@ what was heard goes into the listener's memory stream, tagged with the speaker. 
 day every agent is interviewed ("Do you know about <topic>?"), and on the first and last day also
 asked whom they know. The ground truth is kept beside: an agent is informed when it was seeded or
 an informed speaker said the news (all keywords) to it, so interview answers can be scored
-(aware, hallucinated, missed). All asks of a turn, a rating pass or an interview are gathered
-together, so a real model answers them concurrently.
+(aware, hallucinated, missed). Every phase is each villager's rounds of asks (`simsocial.rounds`)
+advanced together by `consult_rounds`: the asks of a turn, a rating pass, the reflections that
+follow it or an interview go out in one gather per round, so a real model answers them
+concurrently; this module never gathers itself.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from simsocial.llm import Ask, Session
-from simsocial.mind.importance import ratings_for
-from simsocial.mind.planning import DayPlan, Step
+from simsocial.llm import Session
+from simsocial.mind.planning import Step
 from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network, node_traits
 from simsocial.personas import load
+from simsocial.rounds import Rounds
 from simsocial.scenarios.diffusion.interviews import (
     density,
     interview_acquaintances,
@@ -32,15 +34,15 @@ from simsocial.scenarios.diffusion.spec import DiffusionSpec
 from simsocial.scenarios.diffusion.village import (
     ACQUAINTED,
     HEARD,
-    UTTERANCE,
     Villager,
-    bullets,
     failures,
     generate,
     mentions,
 )
 
 CALL_KINDS = ("utterance", "importance", "planning", "interview", "acquaintances", "mind")
+# embeddings are counted beside the model calls (by_kind), not in the totals the paper compares
+EMBEDDING = "embedding"
 
 
 class DiffusionModel(SimModel):
@@ -150,22 +152,18 @@ class DiffusionModel(SimModel):
         self.pending = {}
         self.remember(texts, {a: [""] * len(ts) for a, ts in texts.items()}, now)
 
+    def consult_villagers(self, decisions: list[Rounds[Any]]) -> list[Any]:
+        """`consult_rounds`, counting the embedding asks the minds made meanwhile."""
+        before = sum(a.port.embeds for a in self.villagers)
+        results = self.consult_rounds(decisions)
+        self.calls[EMBEDDING] += sum(a.port.embeds for a in self.villagers) - before
+        return results
+
     def plan(self, day_start: float) -> None:
         """Every agent's day plan, asked together (reflections so far feed it)."""
         agents = self.villagers
-        asks = []
-        for a in agents:
-            reflections = [r.text for r in a.mind.stream.records if r.kind == "reflection"][-5:]
-            prompt = a.planner.day_prompt(a.persona.render(), reflections)
-            asks.append(
-                self.session.ask_structured(
-                    prompt, DayPlan, meta=self.meta(a), model=a.persona.model
-                )
-            )
-        for agent, answer in zip(agents, self.session.gather(asks), strict=True):
-            agent.planner.calls += 1
-            agent.planner.set_day(answer.value, day_start)
-        self.calls["planning"] += len(asks)
+        self.consult_villagers([a.plan(day_start) for a in agents])
+        self.calls["planning"] += len(agents)
 
     def converse(self, round_index: int, now: float) -> None:
         """One round: pair neighbours, talk turn by turn (all pairs together), then remember."""
@@ -181,11 +179,9 @@ class DiffusionModel(SimModel):
             )
         for turn in range(self.params.turns):
             turns = [(a, b, d) if turn % 2 == 0 else (b, a, d) for a, b, d in talks]
-            asks = [self.utterance_ask(s, h, d, now) for s, h, d in turns]
-            self.calls["utterance"] += len(asks)
-            for (speaker, listener, dialogue), answer in zip(
-                turns, self.session.gather(asks), strict=True
-            ):
+            answers = self.consult_villagers([s.speak(h, d, now) for s, h, d in turns])
+            self.calls["utterance"] += len(turns)
+            for (speaker, listener, dialogue), answer in zip(turns, answers, strict=True):
                 self.hear(speaker, listener, dialogue, answer.text, turn)
         texts: dict[Villager, list[str]] = {}
         about: dict[Villager, list[str]] = {}
@@ -199,28 +195,6 @@ class DiffusionModel(SimModel):
                 texts[listener] = heard
                 about[listener] = [partner.name] * len(heard)
         self.remember(texts, about, now + 0.5, kind="conversation")
-
-    def utterance_ask(
-        self, speaker: Villager, listener: Villager, dialogue: list[tuple[str, str]], now: float
-    ) -> Ask:
-        step = speaker.planner.current(now)
-        prompt = UTTERANCE.render(
-            persona=speaker.persona.render(),
-            day=self.step_index + 1,
-            clock=f"{int(now % 24):02d}:{int(now % 1 * 60):02d}",
-            activity=step.activity if step is not None else "going about the day",
-            name=speaker.name,
-            memories=speaker.memories(f"{speaker.name} talking with {listener.name}", now),
-            partner=listener.name,
-            about=bullets(speaker.about(listener.name, now)),
-            dialogue=bullets([f"{s}: {t}" for s, t in dialogue]) if dialogue else "(just met)",
-        )
-        return self.session.ask_complete(
-            prompt,
-            max_tokens=self.params.utterance_tokens,
-            meta=self.meta(speaker),
-            model=speaker.persona.model,
-        )
 
     def hear(
         self,
@@ -266,26 +240,15 @@ class DiffusionModel(SimModel):
         kind: str = "observation",
     ) -> None:
         """Observe into each mind, each text tagged with the person it is about ("" for none);
-        the importance ratings of all agents are asked together."""
+        the ratings and embeddings of all agents go out together, then their reflections."""
         if not self.spec.mind.memory:
             return
-        plans = {a: a.mind.rater.plan(a.name, ts) for a, ts in texts.items() if ts}
-        asks = [
-            self.session.ask_structured(
-                p, ratings_for(len(chunk)), meta=self.meta(a), model=a.persona.model
-            )
-            for a, (chunks, prompts) in plans.items()
-            for chunk, p in zip(chunks, prompts, strict=True)
-        ]
-        answers = iter(self.session.gather(asks))
-        for agent, (chunks, _) in plans.items():
-            agent.mind.rater.absorb(chunks, [next(answers).value for _ in chunks])
-        self.calls["importance"] += len(asks)
-        for agent, ts in texts.items():
-            before = agent.port.calls
-            for text, other in zip(ts, about.get(agent) or [""] * len(ts), strict=True):
-                agent.mind.observe([text], now, kind=kind, about=[other] if other else None)
-            self.calls["mind"] += agent.port.calls - before
+        agents = [a for a, ts in texts.items() if ts]
+        counts = self.consult_villagers(
+            [a.remember(texts[a], about.get(a) or [""] * len(texts[a]), now, kind) for a in agents]
+        )
+        self.calls["importance"] += sum(c[0] for c in counts)
+        self.calls["mind"] += sum(c[1] for c in counts)
 
     def density(self) -> float:
         return density(self.villagers)
@@ -310,7 +273,7 @@ class DiffusionModel(SimModel):
             "conversations": "conversations",
             "utterances": "utterances",
             "told": "told",
-            "llm_asks": lambda m: sum(m.calls.values()),
+            "llm_asks": lambda m: sum(m.calls[k] for k in CALL_KINDS),
         }, {
             "name": "name",
             "informed": "informed",
@@ -324,11 +287,11 @@ class DiffusionModel(SimModel):
         """LLM asks per agent-step by purpose, for comparison with the paper's call counts."""
         agent_steps = max(1, len(self.by_id) * self.days)
         reflections = sum(a.mind.reflector.stats.reflections for a in self.villagers)
-        total = sum(self.calls.values())
+        total = sum(self.calls[k] for k in CALL_KINDS)
         return {
             "persona_models": self.pinned,
             "calls": {
-                "by_kind": {k: int(self.calls[k]) for k in CALL_KINDS},
+                "by_kind": {k: int(self.calls[k]) for k in (*CALL_KINDS, EMBEDDING)},
                 "total": int(total),
                 "agent_steps": agent_steps,
                 "per_agent_step": total / agent_steps,

@@ -3,12 +3,15 @@
 Personas come from the spec's file for the first agents and are generated for the rest: first
 names from the package's list in seeded random order, an occupation and three traits each, so
 prompts differ between seeds and no generated description mentions the news.
+
+What a villager does with the model is rounds of asks (`simsocial.rounds`): its mind's and its
+own asks are yielded, never gathered here; the model advances all villagers together.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +20,7 @@ from simsocial.llm.prompts import Template
 from simsocial.mind import Mind, SessionPort
 from simsocial.mind.planning import Planner
 from simsocial.personas import Persona
+from simsocial.rounds import Rounds
 
 if TYPE_CHECKING:
     from simsocial.scenarios.diffusion.model import DiffusionModel
@@ -107,15 +111,55 @@ class Villager(LLMAgent):
         self.aware: bool | None = None  # what the last interview said (None: no answer)
         self.known: list[str] = []
 
-    def memories(self, query: str, now: float) -> str:
+    def memories(self, query: str, now: float) -> Rounds[str]:
         """Retrieved memories as bullets; a seeded agent always knows its news."""
-        lines = self.mind.context(query, now)
+        lines = yield from self.mind.context(query, now)
         if self.seeded:
             lines = f"- {self.model.params.news}" + (f"\n{lines}" if lines else "")
         return lines or NOTHING
 
-    def about(self, other: str, now: float, k: int = 3) -> list[str]:
-        return [r.text for r in self.mind.about(other, now, k)]
+    def about(self, other: str, now: float, k: int = 3) -> Rounds[list[str]]:
+        return [r.text for r in (yield from self.mind.about(other, now, k))]
+
+    def plan(self, day_start: float) -> Rounds[list[Any]]:
+        """The day plan (its last five reflections feed it)."""
+        reflections = [r.text for r in self.mind.stream.records if r.kind == "reflection"][-5:]
+        return (yield from self.planner.plan_day(self.persona.render(), reflections, day_start))
+
+    def speak(self, listener: Villager, dialogue: list[tuple[str, str]], now: float) -> Rounds[Any]:
+        """The next line to `listener`: recall (embedding rounds), then the utterance."""
+        step = yield from self.planner.current(now)
+        memories = yield from self.memories(f"{self.name} talking with {listener.name}", now)
+        about = yield from self.about(listener.name, now)
+        prompt = UTTERANCE.render(
+            persona=self.persona.render(),
+            day=self.model.step_index + 1,
+            clock=f"{int(now % 24):02d}:{int(now % 1 * 60):02d}",
+            activity=step.activity if step is not None else "going about the day",
+            name=self.name,
+            memories=memories,
+            partner=listener.name,
+            about=bullets(about),
+            dialogue=bullets([f"{s}: {t}" for s, t in dialogue]) if dialogue else "(just met)",
+        )
+        ask = self.model.session.ask_complete(
+            prompt,
+            max_tokens=self.model.params.utterance_tokens,
+            meta=self.model.meta(self),
+            model=self.persona.model,
+        )
+        (answer,) = yield [ask]
+        return answer
+
+    def remember(
+        self, texts: list[str], about: list[str], now: float, kind: str
+    ) -> Rounds[tuple[int, int]]:
+        """Perceive `texts` (each about the named person, "" for none); returns the rating asks
+        and the other mind asks (reflection) it took."""
+        calls, rated = self.port.calls, self.mind.asked["importance"]
+        yield from self.mind.perceive(texts, now, kind=kind, about=about)
+        importance = self.mind.asked["importance"] - rated
+        return importance, self.port.calls - calls - importance
 
 
 def failures(villagers: list[Villager]) -> dict[str, int]:
