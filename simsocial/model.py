@@ -18,6 +18,7 @@ import networkx as nx
 from simsocial.agents import LLMAgent
 from simsocial.networks import independent_batches
 from simsocial.rounds import Rounds, advance
+from simsocial.state import Stateful
 
 if TYPE_CHECKING:
     from simsocial.llm import Session
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 EventSink = Callable[[int, int, str, dict[str, Any]], None]
 
 
-class SimModel(mesa.Model):
+class SimModel(Stateful, mesa.Model):
     """A Mesa model whose agents think through one shared LLM session."""
+
+    STATE = ("done",)
 
     def __init__(self, spec: ScenarioSpec, session: Session, log_event: EventSink | None = None):
         super().__init__(rng=spec.seed)
@@ -92,11 +95,19 @@ class SimModel(mesa.Model):
     # --- state for checkpoint/resume -------------------------------------------------------
 
     def get_state(self) -> dict[str, Any]:
-        """Scenario state as plain data; subclasses extend this with their own fields."""
-        return {"done": self.done}
+        """The fields named in `STATE` (simsocial.state), and each `Stateful` agent's state by
+        id; a subclass declares its fields, or extends this for what fields cannot say."""
+        state = super().get_state()
+        agents = {int(a.unique_id): a.get_state() for a in self.agents if isinstance(a, Stateful)}
+        if agents:
+            state["agents"] = agents
+        return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.done = state["done"]
+        super().set_state(state)
+        by_id = {int(a.unique_id): a for a in self.agents}
+        for agent_id, saved in (state.get("agents") or {}).items():
+            by_id[int(agent_id)].set_state(saved)
 
     def capture(self) -> dict[str, Any]:
         return {

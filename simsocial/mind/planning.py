@@ -127,6 +127,13 @@ class Planner:
         # pass a mind's `noted` counter to have plan failures reported and checkpointed with it
         self.failures: Counter[str] = Counter() if failures is None else failures
 
+    def get_state(self) -> dict[str, Any]:
+        """The day's plan as plain data (the rest is configuration)."""
+        return {"day": [step.to_data() for step in self.day]}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.day = [Step.from_data(step) for step in state["day"]]
+
     def _ask(self, prompt: str, schema: type[BaseModel]) -> Rounds[Any]:
         self.calls += 1
         (answer,) = yield from values(self.llm, [prompt], schema)

@@ -16,6 +16,7 @@ from simsocial.model import SimModel
 from simsocial.rounds import Rounds
 from simsocial.spec_base import StrictModel
 from simsocial.spec_models import ScenarioSpec
+from simsocial.state import Stateful
 
 
 class PollBlock(StrictModel):
@@ -30,7 +31,8 @@ class PollSpec(ScenarioSpec):
     poll: PollBlock = Field(default_factory=PollBlock)
 
 
-class Voter(LLMAgent):
+class Voter(Stateful, LLMAgent):
+    STATE = ("approves",)  # checkpointed, resumed and branched from this declaration alone
     approves: bool | None = None
 
     def decide(self) -> Rounds[int]:
@@ -59,14 +61,6 @@ class PollModel(SimModel):
 
     def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return {"approval": lambda m: m.approval()}, {"approves": "approves"}
-
-    def get_state(self) -> dict[str, Any]:  # plain data: a checkpoint stores it as JSON
-        return {**super().get_state(), "approves": [v.approves for v in self.voters]}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)
-        for voter, approves in zip(self.voters, state["approves"], strict=True):
-            voter.approves = approves
 
 
 # --- analysis: what reports, sweeps and notebooks read ----------------------------------------

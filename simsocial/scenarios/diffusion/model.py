@@ -19,7 +19,6 @@ from collections import Counter
 from typing import Any
 
 from simsocial.llm import Session
-from simsocial.mind.planning import Step
 from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network, node_traits
 from simsocial.personas import load
@@ -49,6 +48,10 @@ class DiffusionModel(SimModel):
     """N villagers on a network; one or more seeded with a piece of news."""
 
     spec: DiffusionSpec
+    STATE = (
+        "started", "pending", "calls", "conversations", "utterances", "told", "days",
+        "density_start", "density_end",
+    )  # fmt: skip
 
     def __init__(self, spec: DiffusionSpec, session: Session, log_event: EventSink | None = None):
         super().__init__(spec, session, log_event)
@@ -306,41 +309,3 @@ class DiffusionModel(SimModel):
     def summary(self) -> dict[str, Any]:
         n = len(self.by_id)
         return {"informed": sum(a.informed for a in self.villagers), "of": n, "told": self.told}
-
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        state.update(
-            started=self.started,
-            pending={i: list(ms) for i, ms in self.pending.items()},
-            calls=dict(self.calls),
-            counts=(self.conversations, self.utterances, self.told, self.days),
-            density=(self.density_start, self.density_end),
-            agents={
-                i: {
-                    "mind": a.mind.get_state(),
-                    "day": [step.to_data() for step in a.planner.day],
-                    "informed": a.informed,
-                    "aware": a.aware,
-                    "known": a.known,
-                }
-                for i, a in self.by_id.items()
-            },
-        )
-        return state
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)
-        self.started = state["started"]
-        self.pending = {int(i): list(ms) for i, ms in state.get("pending", {}).items()}
-        self.calls = Counter(state["calls"])
-        self.conversations, self.utterances, self.told, self.days = state["counts"]
-        self.density_start, self.density_end = state["density"]
-        for i, saved in state["agents"].items():
-            agent = self.by_id[i]
-            agent.mind.set_state(saved["mind"])
-            agent.planner.day = [Step.from_data(step) for step in saved["day"]]
-            agent.informed, agent.aware, agent.known = (
-                saved["informed"],
-                saved["aware"],
-                saved["known"],
-            )

@@ -21,6 +21,7 @@ from simsocial.mind import Mind, SessionPort
 from simsocial.mind.planning import Planner
 from simsocial.personas import Persona
 from simsocial.rounds import Rounds
+from simsocial.state import Stateful
 
 if TYPE_CHECKING:
     from simsocial.scenarios.diffusion.model import DiffusionModel
@@ -90,10 +91,11 @@ def mentions(text: str, keywords: list[str]) -> bool:
     return all(k.casefold() in folded for k in keywords)
 
 
-class Villager(LLMAgent):
+class Villager(Stateful, LLMAgent):
     """A persona with a mind, a day plan and (beside it, for scoring only) the ground truth."""
 
     model: DiffusionModel
+    STATE = ("mind", "planner", "informed", "aware", "known")
 
     def __init__(self, model: DiffusionModel, persona: Persona):
         super().__init__(model)
