@@ -40,9 +40,6 @@ class SimModel(Stateful, mesa.Model):
         self.done = False
         self.graph: nx.Graph | None = None
         self._log_event = log_event
-        from simsocial.interventions import Schedule
-
-        self.interventions = Schedule(spec.interventions)
 
     def log(self, kind: str, payload: dict[str, Any], agent_id: int = -1) -> None:
         """Record an action in events.parquet."""
@@ -110,16 +107,16 @@ class SimModel(Stateful, mesa.Model):
             by_id[int(agent_id)].set_state(saved)
 
     def capture(self) -> dict[str, Any]:
+        """The model's part of a checkpoint (the runner adds the session's and the schedule's)."""
         return {
-            "interventions": self.interventions.get_state(),
             "scenario": self.get_state(),
             "rng": self.rng.bit_generator.state,
             "random": self.random.getstate(),
         }
 
     def restore(self, captured: dict[str, Any]) -> None:
-        # replay fired interventions first (added agents, cut links), then overwrite the state
-        self.interventions.replay(self, captured.get("interventions", []))
+        """Overwrite the state with `capture()`'s; interventions that fired before it (added
+        agents, cut links) are replayed first by the runner."""
         self.set_state(captured["scenario"])
         self.rng.bit_generator.state = captured["rng"]
         self.random.setstate(captured["random"])

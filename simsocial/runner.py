@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from simsocial.errors import RunError
 from simsocial.faults import kill_point
+from simsocial.interventions import Schedule
 from simsocial.llm.failures import describe_failures
 from simsocial.llm.prompts import record_usage
 from simsocial.manifest import failed_share, new_manifest, new_run_id, replay_misses
@@ -184,8 +185,10 @@ def execute_in(
     model_cls = KINDS[spec.kind].load("model")
     model: SimModel = model_cls(spec, session, store.log_event)
     start = 0
+    schedule = Schedule(spec.interventions)  # the runner's: when interventions fire
     checkpoint = store.load_checkpoint(rewind=rewind) if resuming else None
     if checkpoint is not None:
+        schedule.replay(model, checkpoint.get("interventions", []))  # before the state
         model.restore(checkpoint["model"])
         session.set_state(checkpoint["session"])
         start = checkpoint["next_step"]
@@ -200,7 +203,7 @@ def execute_in(
 
     bar = ProgressLine(spec, session, start) if progress else None
     try:
-        status = _step_through(spec, store, model, session, start, bar, templates)
+        status = _step_through(spec, store, model, schedule, session, start, bar, templates)
         error = _stopped_by_model(session) if status == "failed" else None
     except KeyboardInterrupt:
         status, error = "interrupted", "stopped by the user; `simsocial resume` continues it"
@@ -237,7 +240,7 @@ def execute_in(
         prompt_templates=templates(),
         report="pending" if wants_report else "off",
         cache=_cache_health(session),
-        unfired=model.interventions.unfired(steps_done=_steps_done(store)) or None,
+        unfired=schedule.unfired(steps_done=_steps_done(store)) or None,
         **model.manifest_extras(),
     )
     store.discard_parts()
@@ -250,6 +253,7 @@ def _step_through(
     spec: ScenarioSpec,
     store: RunStore,
     model: SimModel,
+    schedule: Schedule,
     session: Session,
     start: int,
     bar: ProgressLine | None,
@@ -257,13 +261,12 @@ def _step_through(
 ) -> str:
     """The step loop; returns how it ended. Rows of a step are durable once its checkpoint is."""
     from simsocial.collect import collect_step
-    from simsocial.interventions import apply_due
 
     for step in range(start, spec.steps):
         if model.done:
             break
         model.step_index = step
-        apply_due(model)  # interventions fire before the step's agents act
+        schedule.apply_due(model)  # interventions fire before the step's agents act
         model.step()
         kill_point("step")
         if session.tripped is not None:  # this step's decisions were lost: resume redoes it
@@ -282,6 +285,7 @@ def _step_through(
                 {
                     "next_step": step + 1,
                     "model": model.capture(),
+                    "interventions": schedule.get_state(),
                     "session": session.get_state(),
                 },
                 keep=spec.outputs.keep_checkpoints,

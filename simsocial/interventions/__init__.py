@@ -21,7 +21,7 @@ from simsocial.interventions.registry import (
     check_intervention,
     intervention,
 )
-from simsocial.interventions.schedule import Schedule, apply_due, metrics
+from simsocial.interventions.schedule import Schedule, metrics
 from simsocial.interventions.select import Selector
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "InterventionKind",
     "Schedule",
     "Selector",
-    "apply_due",
     "check_against_spec",
     "check_intervention",
     "intervention",

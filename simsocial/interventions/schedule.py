@@ -1,8 +1,9 @@
 """When interventions fire: `at` a step or `when` a condition holds, checked before each step.
 
-The schedule lives on the model (`model.interventions`). The runner calls `apply_due(model)` after
-setting `model.step_index` and before `model.step()`, so an intervention `at: t` changes what the
-agents of step t see, and a `when:` condition reads the metrics as they stood after step t - 1.
+The runner owns the schedule (the model only offers hooks: simsocial.hooks). It calls
+`schedule.apply_due(model)` after setting `model.step_index` and before `model.step()`, so an
+intervention `at: t` changes what the agents of step t see, and a `when:` condition reads the
+metrics as they stood after step t - 1.
 What fired is part of the checkpoint: on resume the fresh model replays those applications from
 their logged payloads (same ids, same links) before its saved state is restored.
 """
@@ -153,8 +154,3 @@ def metrics(model: SimModel) -> dict[str, Any]:
     values.update(model.summary())
     values["step"] = model.step_index
     return {k: v for k, v in values.items() if isinstance(v, int | float | bool) or v is None}
-
-
-def apply_due(model: SimModel) -> list[dict[str, Any]]:
-    """Runner hook: apply the interventions due before this step."""
-    return model.interventions.apply_due(model)
