@@ -26,6 +26,13 @@ BYTES_PER_EDGE = 300
 MAX_GRAPH_BYTES = 8 << 30
 
 
+def within(value: int, problem: str | None) -> int:
+    """`value` when its limit check found no problem; a field validator's one line."""
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def agents_problem(count: int, what: str = "agents") -> str | None:
     """Why `count` agents is too many, or None."""
     if count > MAX_AGENTS:

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from simsocial.limits import steps_problem
+from simsocial.limits import steps_problem, within
 from simsocial.llm.config import LLMConfig
 from simsocial.spec_base import LocatedValueError, StrictModel
 
@@ -173,10 +173,7 @@ class ScenarioSpec(StrictModel):
     @field_validator("steps")
     @classmethod
     def _steps_within_limit(cls, value: int) -> int:
-        problem = steps_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
+        return within(value, steps_problem(value))
 
     def vocabulary(self, population: Population) -> Vocabulary | None:
         """What interventions may name (traits, state, metrics, hooks), or None when the kind

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from simsocial.limits import agents_problem, prompt_items_problem
+from simsocial.limits import agents_problem, prompt_items_problem, within
 from simsocial.spec_models import LocatedValueError, ScenarioSpec, StrictModel
 from simsocial.vocabulary import Population, Vocabulary
 
@@ -59,10 +59,7 @@ class CandidatesSpec(StrictModel):
     @field_validator("max_shown")
     @classmethod
     def _shown_within_limit(cls, value: int) -> int:
-        problem = prompt_items_problem(value, "candidates")
-        if problem:
-            raise ValueError(problem)
-        return value
+        return within(value, prompt_items_problem(value, "candidates"))
 
 
 class GrowthParams(StrictModel):
@@ -105,10 +102,7 @@ class GrowthParams(StrictModel):
     @field_validator("n")
     @classmethod
     def _n_within_limit(cls, value: int) -> int:
-        problem = agents_problem(value, "nodes")
-        if problem:
-            raise ValueError(problem)
-        return value
+        return within(value, agents_problem(value, "nodes"))
 
     @field_validator("template")
     @classmethod

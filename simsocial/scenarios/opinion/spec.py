@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from simsocial.limits import agents_problem, prompt_items_problem
+from simsocial.limits import agents_problem, prompt_items_problem, within
 from simsocial.spec_models import ScenarioSpec, StrictModel
 from simsocial.vocabulary import BOOL, Population, Vocabulary, network_traits
 
@@ -98,18 +98,12 @@ class OpinionParams(StrictModel):
     @field_validator("queries")
     @classmethod
     def _queries_within_limit(cls, value: int) -> int:
-        problem = agents_problem(value, "respondents")
-        if problem:
-            raise ValueError(problem)
-        return value
+        return within(value, agents_problem(value, "respondents"))
 
     @field_validator("group_size")
     @classmethod
     def _group_within_limit(cls, value: int) -> int:
-        problem = prompt_items_problem(value, "friends")
-        if problem:
-            raise ValueError(problem)
-        return value
+        return within(value, prompt_items_problem(value, "friends"))
 
     @field_validator("grid")
     @classmethod
