@@ -205,7 +205,7 @@ def test_future_kinds_get_located_plain_messages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A new kind's block validator is located at its block; a union reads 'X or Y'."""
-    monkeypatch.setitem(KINDS, "toy", ScenarioKind("toy", "a toy", "-", "-", "-"))
+    monkeypatch.setitem(KINDS, "toy", ScenarioKind("toy", "a toy", "-", "-", "-", "-"))
     original = simsocial.spec.spec_for_kind
     monkeypatch.setattr(
         simsocial.spec, "spec_for_kind", lambda k: _ToySpec if k == "toy" else original(k)
