@@ -84,6 +84,7 @@ class GrowthModel(SimModel):
     """Nodes arrive one at a time; `growth.arrivals_per_step` of them per model step."""
 
     spec: GrowthSpec
+    STATE = ("size", "names", "counts")
 
     def __init__(self, spec: GrowthSpec, session: Session, log_event: EventSink | None = None):
         super().__init__(spec, session, log_event)
@@ -228,22 +229,13 @@ class GrowthModel(SimModel):
             self.degrees[v] -= 1
 
     def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        state.update(
-            edges=list(self.graph.edges()),
-            size=self.size,
-            names=self.names,
-            counts=dict(self.counts),
-        )
-        return state
+        """The STATE fields, and the network as its edge list (degrees follow from it)."""
+        return {**super().get_state(), "edges": list(self.graph.edges())}
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.graph = seed_graph(self.params.m)
         self.graph.add_edges_from(state["edges"])
-        self.size = state["size"]
-        self.names = state["names"]
-        self.counts = Counter(state["counts"])
         self.degrees[:] = 0
         for node, degree in self.graph.degree():
             self.degrees[node] = degree

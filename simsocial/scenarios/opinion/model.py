@@ -24,6 +24,7 @@ from simsocial.llm import Ask, Session
 from simsocial.model import EventSink, SimModel
 from simsocial.networks import build_network, node_traits
 from simsocial.scenarios.opinion.spec import OpinionSpec
+from simsocial.state import Stateful
 
 LETTERS = string.ascii_lowercase
 # A `broadcast` intervention's message, shown once at the top of the receiver's next prompt.
@@ -63,10 +64,11 @@ def random_names(rng: np.random.Generator, count: int, lengths: tuple[int, int])
     return names[:count]
 
 
-class OpinionAgent(LLMAgent):
+class OpinionAgent(Stateful, LLMAgent):
     """One voice: a respondent (adoption) or a node of the network (dynamics)."""
 
     model: OpinionModel
+    STATE = ("opinion", "zealot", "note")
 
     def __init__(self, model: OpinionModel, opinion: str = "A"):
         super().__init__(model)
@@ -101,6 +103,7 @@ class OpinionModel(SimModel):
     """Both experiments; which one runs is `opinion.experiment`."""
 
     spec: OpinionSpec
+    STATE = ("updates", "consensus_at")
 
     def __init__(self, spec: OpinionSpec, session: Session, log_event: EventSink | None = None):
         super().__init__(spec, session, log_event)
@@ -311,24 +314,8 @@ class OpinionModel(SimModel):
 
     # --- checkpoint state -------------------------------------------------------------------
 
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        state.update(updates=self.updates, consensus_at=self.consensus_at)
-        if not self.adoption:
-            state["opinions"] = {i: a.opinion for i, a in self.by_id.items()}
-            state["zealots"] = [i for i, a in self.by_id.items() if a.zealot]
-            state["notes"] = {i: a.note for i, a in self.by_id.items() if a.note is not None}
-        return state
-
     def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)
-        self.updates = state["updates"]
-        self.consensus_at = state["consensus_at"]
-        for i, opinion in state.get("opinions", {}).items():
-            self.by_id[i].opinion = opinion
-        zealots, notes = set(state.get("zealots", [])), state.get("notes", {})
-        for i, agent in getattr(self, "by_id", {}).items():
-            agent.zealot, agent.note = i in zealots, notes.get(i)
+        super().set_state(state)  # STATE fields, then every agent's opinion, zealot and note
         if not self.adoption:
             self.n_a = sum(1 for a in self.by_id.values() if a.opinion == "A")
 
