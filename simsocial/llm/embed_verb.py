@@ -106,4 +106,4 @@ def record(session: Session, ask: Ask, outcome: Outcome, shape: Any) -> Any:
     row = call_record(ask, ask.request, outcome, path_of(ask), session.run_id)
     row.reply = f"{shape[0]}x{shape[1]} float32" if shape is not None else None
     row.prompt_tokens = 0
-    return session.keep(row, final=True)
+    return session.keep(row, final=True, ask=ask)

@@ -85,6 +85,7 @@ class Session:
         self.reconfigure(config)
         self._draws: dict[str, int] = {}
         self._records: list[CallRecord] = []
+        self._record_asks: list[int] = []  # id() of the ask each record answers
         self._records_lock = threading.Lock()
 
     def reconfigure(self, config: LLMConfig) -> None:
@@ -254,10 +255,12 @@ class Session:
                 if self.cache is not None:
                     self.cache.flush()
 
+        with self._records_lock:
+            first_record = len(self._records)
         future = self.gateway.submit(everything())
         try:
             if progress is None:
-                return future.result()
+                return self._in_ask_order(asks, first_record, future.result())
             reported = -1
             while True:
                 try:
@@ -268,7 +271,7 @@ class Session:
                         progress(reported)
                     continue
                 progress(len(asks))
-                return results
+                return self._in_ask_order(asks, first_record, results)
         except BaseException:
             future.cancel()  # Ctrl-C in the caller stops the calls still in flight
             raise
@@ -337,12 +340,24 @@ class Session:
     ) -> CallRecord:
         path = self.path if ask.config is None else route(ask.config.model, ask.config.api_base)
         record = call_record(ask, request, outcome, path, self.run_id, options, probabilities)
-        return self.keep(record, final)
+        return self.keep(record, final, ask)
 
-    def keep(self, record: CallRecord, final: bool) -> CallRecord:
+    def _in_ask_order(self, asks: Sequence[Ask], first: int, results: list[Any]) -> list[Any]:
+        """Put this gather's records in the order of its asks (they arrive in completion order,
+        which depends on timing), so llm_calls.parquet is the same on every run and replay."""
+        position = {id(ask): i for i, ask in enumerate(asks)}
+        with self._records_lock:
+            tail = list(zip(self._record_asks[first:], self._records[first:], strict=True))
+            tail.sort(key=lambda pair: position.get(pair[0], len(asks)))  # stable: repairs stay
+            self._record_asks[first:] = [ask for ask, _ in tail]
+            self._records[first:] = [record for _, record in tail]
+        return results
+
+    def keep(self, record: CallRecord, final: bool, ask: Ask | None = None) -> CallRecord:
         """Add a record for llm_calls.parquet; a final failure is counted by kind."""
         with self._records_lock:
             self._records.append(record)
+            self._record_asks.append(id(ask))
             if final and record.error_kind is not None:
                 self.stats_.failures_by_kind[record.error_kind] += 1
         return record
@@ -356,9 +371,9 @@ class Session:
         )
 
     def drain_records(self) -> list[CallRecord]:
-        """Records since the last drain, in completion order."""
+        """Records since the last drain: gather by gather, each in the order of its asks."""
         with self._records_lock:
-            records, self._records = self._records, []
+            records, self._records, self._record_asks = self._records, [], []
         return records
 
     def stats(self) -> dict[str, Any]:

@@ -327,3 +327,20 @@ def test_a_pinned_model_answers_its_own_asks_in_a_mixed_gather(make_session) -> 
 def test_a_pinned_model_with_a_typo_fails_when_pinned(make_session) -> None:
     with pytest.raises(ValueError, match="nosuch"):
         make_session("scripted/random").ask_complete("hi", model="scripted/nosuch")
+
+
+def test_records_come_in_the_order_of_the_asks_not_of_completion(make_session, tmp_path):
+    """A cache hit answers before a slow miss; llm_calls still lists them as they were asked,
+    so a replay writes the same table as the run it replays."""
+    session = make_session("scripted/random?latency=0.05", cache=str(tmp_path / "c"))
+
+    def ask(text: str):
+        return session.ask_complete(text, temperature=0.0)  # deterministic: one cache entry
+
+    session.gather([ask("second")])  # cached now
+    session.drain_records()
+    answers = session.gather([ask("first"), ask("second")])
+    records = session.drain_records()
+    assert [r.cached for r in records] == [False, True]  # the miss was asked first ...
+    assert [r.prompt for r in records] == [a.record.prompt for a in answers]  # ... and listed so
+    assert "first" in records[0].prompt
