@@ -33,26 +33,47 @@ class CheckpointError(RunError):
     """A checkpoint file that is missing, damaged or not a checkpoint."""
 
 
-def encode(value: Any, where: str = "state") -> Any:
-    """`value` as JSON-ready data with the tags above; anything else is refused by path."""
-    if value is None or isinstance(value, bool | int | float | str):
+_PLAIN = frozenset({type(None), bool, int, float, str})
+
+
+def encode(value: Any) -> Any:
+    """`value` as JSON-ready data with the tags above; anything else is refused with its path.
+    (Called at every checkpoint: plain values and lists of them take the fast path, and the
+    path of a refused value is only worked out when there is one.)"""
+    try:
+        return _encode(value)
+    except _Unsupported as exc:
+        where = _where(value, exc.value) or "state"
+        raise TypeError(
+            f"{where}: a {type(exc.value).__name__} cannot be checkpointed; get_state must "
+            "return plain data (dicts, lists, tuples, numbers, strings, numpy arrays)"
+        ) from None
+
+
+class _Unsupported(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
         return value
-    if isinstance(value, list):
-        return [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, tuple):
-        return {"$tuple": [encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
+    if kind is list or kind is tuple:
+        items = value if all(type(v) in _PLAIN for v in value) else [_encode(v) for v in value]
+        return {"$tuple": list(items)} if kind is tuple else list(items)
     if isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("$") for k in value):
-            return {k: encode(v, f"{where}.{k}") for k, v in value.items()}
-        return {"$dict": [[encode(k, where), encode(v, f"{where}.{k}")] for k, v in value.items()]}
+        if all(type(k) is str and not k.startswith("$") for k in value):
+            return {k: _encode(v) for k, v in value.items()}
+        return {"$dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list | tuple):  # subclasses (named tuples) as their base
+        return _encode(tuple(value) if isinstance(value, tuple) else list(value))
     if isinstance(value, set | frozenset):
         items = sorted(value, key=repr)  # a stable order, so equal states give equal files
-        return {"$set": [encode(v, where) for v in items]}
+        return {"$set": [_encode(v) for v in items]}
     if isinstance(value, bytes):
         return {"$bytes": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, np.ndarray):
-        if value.dtype.hasobject:
-            raise TypeError(f"{where}: an array of Python objects cannot be checkpointed")
+    if isinstance(value, np.ndarray) and not value.dtype.hasobject:
         data = np.ascontiguousarray(value)
         return {
             "$nd": {
@@ -61,12 +82,26 @@ def encode(value: Any, where: str = "state") -> Any:
                 "data": base64.b64encode(data.tobytes()).decode("ascii"),
             }
         }
-    if isinstance(value, np.generic):
+    if isinstance(value, np.generic) and not isinstance(value, np.object_):
         return {"$np": [value.dtype.str, value.item()]}
-    raise TypeError(
-        f"{where}: a {type(value).__name__} cannot be checkpointed; get_state must return plain "
-        "data (dicts, lists, tuples, numbers, strings, numpy arrays)"
-    )
+    raise _Unsupported(value)
+
+
+def _where(value: Any, target: Any, path: str = "state") -> str | None:
+    """The path of `target` inside `value` (only computed to name a refused value)."""
+    if value is target:
+        return path
+    if isinstance(value, dict):
+        children: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list | tuple | set | frozenset):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for child_path, child in children:
+        found = _where(child, target, child_path)
+        if found is not None:
+            return found
+    return None
 
 
 def decode(value: Any) -> Any:
