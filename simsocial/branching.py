@@ -22,8 +22,9 @@ import pyarrow as pa
 
 from simsocial import checkpoint
 from simsocial.errors import RunError
+from simsocial.parts import DamagedRun, part_files, read_verified, write_atomic
 from simsocial.runlock import DirectoryLock
-from simsocial.store import TABLES, DamagedRun, RunStore, part_files, read_verified, write_atomic
+from simsocial.store import TABLES, RunStore
 
 if TYPE_CHECKING:
     from simsocial.llm import Gateway

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simsocial.errors import RunError
-from simsocial.store import RunStore, read_verified
+from simsocial.parts import read_verified
+from simsocial.store import RunStore
 
 if TYPE_CHECKING:
     from simsocial.runner import Result

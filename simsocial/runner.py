@@ -20,6 +20,7 @@ from simsocial.interventions import Schedule
 from simsocial.llm.failures import describe_failures
 from simsocial.llm.prompts import record_usage
 from simsocial.manifest import failed_share, new_manifest, new_run_id, replay_misses
+from simsocial.parts import DamagedRun, write_atomic
 from simsocial.preflight import preflight_models
 from simsocial.progress import ProgressLine
 from simsocial.resuming import (
@@ -31,7 +32,7 @@ from simsocial.resuming import (
     resumed_spec,
 )
 from simsocial.runlock import DirectoryLock
-from simsocial.store import ENDED, DamagedRun, RunStore, utc_now, write_atomic
+from simsocial.store import ENDED, RunStore, utc_now
 
 if TYPE_CHECKING:
     import pandas as pd

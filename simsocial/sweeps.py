@@ -43,9 +43,10 @@ from pydantic import Field, PositiveInt, model_validator
 
 from simsocial.errors import SimsocialError
 from simsocial.llm.config import Budget
+from simsocial.parts import write_atomic
 from simsocial.runlock import DirectoryLock
 from simsocial.spec_base import StrictModel
-from simsocial.store import ENDED, RunStore, write_atomic, write_json_atomic
+from simsocial.store import ENDED, RunStore, write_json_atomic
 
 if TYPE_CHECKING:
     import pandas as pd

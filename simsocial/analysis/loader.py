@@ -138,7 +138,7 @@ def load_run(run_dir: str | Path) -> Run:
 def read_table(run_dir: Path, name: str, digest: str | None = None) -> pd.DataFrame:
     """`<name>.parquet` (checked against the manifest's `digest` when given), else its part
     files from an unfinished run, else an empty DataFrame. A damaged file is one line."""
-    from simsocial.store import part_files, read_verified
+    from simsocial.parts import part_files, read_verified
 
     target = run_dir / f"{name}.parquet"
     if target.exists():
