@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 EXAMPLES = """\
 examples:
@@ -288,9 +289,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         print(json.dumps(summary_json(Path(args.run_dir)), indent=2, default=str))
-    path = write_report(Path(args.run_dir))
+    path = _report_of_run(Path(args.run_dir), write_report)
     print(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _report_of_run(run_dir: Path, write_report: Any) -> Path:
+    """Write the report; for a run that ended before its report was written (a kill), also
+    record in its manifest that it now has one."""
+    from simsocial.resuming import commit_report
+    from simsocial.runlock import DirectoryLock
+    from simsocial.store import RunStore
+
+    store = RunStore(run_dir) if (run_dir / "manifest.json").exists() else None
+    if store is None or store.read_manifest().get("report") != "pending":
+        return write_report(run_dir)
+    with DirectoryLock(run_dir):
+        commit_report(store)
+    return run_dir / "report.html"
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:

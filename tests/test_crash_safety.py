@@ -319,3 +319,18 @@ def test_a_branch_stopped_during_its_set_up_is_not_resumed_as_a_fresh_run(
     assert main(["resume", str(child.run_dir), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert "being set up" in err and len(err.splitlines()) == 1
+
+
+def test_report_of_a_run_killed_before_its_report_records_it(scenario, tmp_path, capsys):
+    """`simsocial report` on a run whose manifest says the report is pending writes it and says
+    so in the manifest (as resume would)."""
+    run_dir = tmp_path / "pending"
+    killed = kills.cli(
+        "run", str(write_scenario(tmp_path, report=True)), "--out", str(run_dir), "--quiet",
+        env={**_env(), "SIMSOCIAL_KILL_AT": "report"},
+    )  # fmt: skip
+    assert killed.returncode == -9
+    assert RunStore(run_dir).read_manifest()["report"] == "pending"
+    assert main(["report", str(run_dir)]) == 0
+    assert RunStore(run_dir).read_manifest()["report"] == "written"
+    assert (run_dir / "report.html").exists()
