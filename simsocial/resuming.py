@@ -65,7 +65,9 @@ def refuse_if_still_spent(spec: ScenarioSpec, manifest: dict[str, Any]) -> None:
 
 def reopen(store: RunStore, manifest: dict[str, Any]) -> None:
     """Turn a committed, budget-exhausted run back into a running one: each verified table
-    becomes the single part its last checkpoint counts, so stepping can continue."""
+    becomes the single part its last checkpoint counts, so stepping can continue. A kill before
+    the manifest says `running` leaves the committed run as it was (resume finishes it again);
+    a kill after it leaves a running run that resumes from the new checkpoint."""
     store.verify_tables(manifest["tables"])
     state = store.read_checkpoint()
     if state is None or any(
@@ -80,8 +82,9 @@ def reopen(store: RunStore, manifest: dict[str, Any]) -> None:
             table.write_part(read_verified(path, info["digest"]))
     clean = {k: v for k, v in state.items() if k not in ("parts", "rows")}
     store.save_checkpoint(clean)
+    # the commit point of reopening: from here the parts are the run; the tables go after it
+    store.update_manifest(fsync=True, status="running", tables=None, report=None)
     store.discard_consolidated()
-    store.update_manifest(tables=None, report=None)
 
 
 def resumed_spec(run_dir: Path, overrides: list[str] | None) -> ScenarioSpec:
