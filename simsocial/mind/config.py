@@ -22,9 +22,15 @@ class MindConfig(BaseModel):
     reflection_recent: int = Field(100, ge=1, description="recent records the questions see")
     planning: bool = Field(True, description="make and follow day plans")
     k: int = Field(10, ge=1, description="memories retrieved per query")
-    w_recency: float = Field(1.0, ge=0)
-    w_importance: float = Field(1.0, ge=0)
-    w_relevance: float = Field(1.0, ge=0)
+    w_recency: float = Field(
+        1.0, ge=0, description="retrieval score weight of recency (decayed age)"
+    )
+    w_importance: float = Field(
+        1.0, ge=0, description="retrieval score weight of importance (rated 1-10)"
+    )
+    w_relevance: float = Field(
+        1.0, ge=0, description="retrieval score weight of relevance (embedding similarity)"
+    )
     decay: float = Field(0.995, gt=0, le=1, description="recency decay per simulated hour")
     importance_batch: int = Field(20, ge=1, description="memories rated per LLM call")
     budget_tokens: int = Field(600, ge=16, description="most tokens of memory put in a prompt")
