@@ -1,29 +1,15 @@
 """Sweeps: many variants and replicates of one scenario, each its own run directory.
 
-A sweep file names a scenario and what to vary:
-
-    sweep: consensus_vs_beta          # name of the sweep directory
-    scenario: opinion_consensus.yaml  # relative to this file
-    seed: 1                           # root seed; replicate seeds derive from it
-    replicates: 5
-    set: {opinion.queries: 50}        # optional: overrides applied to every run
-    grid:                             # every combination of these dotted-path values
-      llm.model: ["scripted/majority?beta=1", "scripted/majority?beta=8"]
-      network.n: [50, 100]
-    variants:                         # optional named sets of overrides, crossed with the grid
-      - {name: baseline}
-      - {name: ring, set: {network.generator: watts_strogatz, network.params: {k: 6, p: 0.1}}}
-
-    baseline: {network.generator: complete}   # optional: what effects are measured against
-    metrics: [final_m, consensus_time]        # optional: the metrics the report compares
-
-Replicate r of every variant gets the same seed (common random numbers, so variants are compared
-on equal footing). Backends: `threads` (default) runs the models concurrently in one process
-sharing one LLM gateway, so the concurrency limit and the cache are global and even a strictly
-sequential model keeps the LLM busy; `processes` spreads CPU-bound (scripted) runs over a process
-pool; `ray` sends each run to a Ray cluster (local by default). All three write the same run
-directories and the same sweep.parquet. One failing run does not stop the others; it is listed
-with its error. Running the same sweep again skips finished runs and resumes interrupted ones.
+A sweep file (`SweepSpec`; the README's "Sweeps" section has a full example) names a scenario, a
+grid of dotted-path values, optional named variants crossed with it, a baseline and the metrics
+the report compares. Replicate r of every variant gets the same seed (common random numbers, so
+variants are compared on equal footing). Backends: `threads` (default) runs the models
+concurrently in one process sharing one LLM gateway, so the concurrency limit and the cache are
+global and even a strictly sequential model keeps the LLM busy; `processes` spreads CPU-bound
+(scripted) runs over a process pool; `ray` sends each run to a Ray cluster (local by default).
+All three write the same run directories and the same sweep.parquet. One failing run does not
+stop the others; it is listed with its error. Running the same sweep again skips finished runs
+and resumes interrupted ones.
 """
 
 from __future__ import annotations
@@ -90,7 +76,18 @@ class SweepSpec(StrictModel):
         ),
     )
     metrics: list[str] | None = Field(
-        None, description="Metrics the sweep report compares (default: every numeric metric)."
+        None,
+        description=(
+            "Metrics the sweep report compares (default: the kind's outcomes and the scenario's "
+            "own `metrics:`; constant ones are listed, not compared)."
+        ),
+    )
+    min_pairs: PositiveInt | None = Field(
+        None,
+        description=(
+            "Fewest paired replicates an effect needs for a significance flag; below it the "
+            "report warns instead (default simsocial.analysis.compare.MIN_PAIRS, 5)."
+        ),
     )
     budget: Budget | None = Field(
         None,
@@ -329,6 +326,7 @@ def _execute(
 ) -> tuple[str, str | None, dict[str, Any]]:
     """Run, resume or skip one run, then summarise it (in the worker, so summaries overlap with
     other runs' LLM waits); failures are returned, never raised."""
+    from simsocial.analysis.outcomes import final_custom_values
     from simsocial.analysis.report import summary_json
     from simsocial.runner import resume, run
 
@@ -346,7 +344,10 @@ def _execute(
                     status = resume(run_dir, gateway=gateway).status  # finish its ending
             elif status not in FINISHED:
                 status = resume(run_dir, gateway=gateway).status
-        metrics = summary_json(run_dir).get("metrics", {}) if status in FINISHED else {}
+        if status not in FINISHED:
+            return status, None, {}
+        # the scenario's own metrics join the summary's; a custom name replaces a summary key
+        metrics = {**summary_json(run_dir).get("metrics", {}), **final_custom_values(run_dir)}
         return status, None, metrics
     except Exception as exc:  # isolate: one bad run must not stop the sweep
         return "failed", f"{type(exc).__name__}: {exc}", {}

@@ -7,6 +7,11 @@ which removes the seed-to-seed noise both arms share. Confidence intervals come 
 `scipy.stats.bootstrap` over replicates (percentile method: BCa is unstable with the handful of
 replicates sweeps usually have).
 
+A bootstrap interval from a handful of pairs is too narrow (the resamples can only recombine the
+few values there are), so an effect on fewer than `min_pairs` pairs (default `MIN_PAIRS`) carries
+no significance flag (`significant` is None) and a `warning` saying so; the interval is still
+shown, as a description of those pairs.
+
 The baseline is named by the values of some parameters, e.g. `{"network.generator": "complete"}`
 or `{"variant": "no_zealots"}`. Every arm is compared with the arm that has the baseline's values
 for those parameters and its own values for all the others, so a baseline of "zero zealots" is
@@ -25,6 +30,7 @@ from simsocial.store import ENDED
 
 PARAM_PREFIX = "param."
 METRIC_PREFIX = "metric."
+MIN_PAIRS = 5  # fewest paired replicates for which an effect gets a significance flag
 
 
 def arm_columns(table: pd.DataFrame) -> list[str]:
@@ -73,11 +79,13 @@ def bootstrap_ci(
 
 
 def arm_means(table: pd.DataFrame, metric: str, confidence: float = 0.95) -> pd.DataFrame:
-    """Per arm: the mean of `metric` over finished replicates, with its bootstrap CI."""
+    """Per arm: the mean of `metric` over finished replicates, with its bootstrap CI, and the
+    replicate values themselves (`values`, in replicate order) so a mean is never read alone."""
     done = _finished(table, metric)
     columns = arm_columns(table)
     rows = []
     for _, group in done.groupby(columns, sort=False, dropna=False):
+        group = group.sort_values("replicate")
         values = group[METRIC_PREFIX + metric].astype(float).to_numpy()
         low, high = bootstrap_ci(values, confidence)
         first = group.iloc[0]
@@ -90,6 +98,8 @@ def arm_means(table: pd.DataFrame, metric: str, confidence: float = 0.95) -> pd.
                 "mean": float(values.mean()),
                 "ci_low": low,
                 "ci_high": high,
+                "replicates": [int(r) for r in group["replicate"]],
+                "values": values.tolist(),
             }
         )
     return pd.DataFrame(rows)
@@ -100,12 +110,16 @@ def effects(
     metric: str,
     baseline: Mapping[str, Any] | None = None,
     confidence: float = 0.95,
+    min_pairs: int = MIN_PAIRS,
 ) -> pd.DataFrame:
     """Per arm: mean paired difference of `metric` from its baseline arm, with a bootstrap CI.
 
     `baseline` maps parameter names (with or without `param.`; `variant` for the variant) to the
     baseline's values; by default the first arm of the table is the baseline of every arm.
+    `significant` is None with a `warning` when there are fewer than `min_pairs` pairs.
     """
+    if min_pairs < 1:
+        raise ValueError(f"min_pairs must be at least 1, not {min_pairs}")
     done = _finished(table, metric)
     columns = arm_columns(table)
     if done.empty:
@@ -128,6 +142,7 @@ def effects(
         if len(diffs) == 0:
             continue
         low, high = bootstrap_ci(diffs, confidence)
+        enough = len(diffs) >= min_pairs
         rows.append(
             {
                 "arm": arm_label(current, columns),
@@ -138,10 +153,17 @@ def effects(
                 "effect": float(diffs.mean()),
                 "ci_low": low,
                 "ci_high": high,
-                "significant": bool(low > 0 or high < 0),
+                "significant": bool(low > 0 or high < 0) if enough else None,
+                "warning": None if enough else too_few_pairs(len(diffs), min_pairs),
             }
         )
     return pd.DataFrame(rows)
+
+
+def too_few_pairs(pairs: int, min_pairs: int) -> str:
+    """The warning of an effect estimated on fewer pairs than a significance claim needs."""
+    noun = "pair" if pairs == 1 else "pairs"
+    return f"{pairs} {noun}: too few for a significance claim (at least {min_pairs})"
 
 
 def _finished(table: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -1,9 +1,12 @@
 """The report of a sweep: per-arm means and effects against the baseline, as tables and plots.
 
 `simsocial report SWEEP_DIR` writes SWEEP_DIR/report.html (self-contained, figures embedded) and
-SWEEP_DIR/comparisons.parquet (every metric's effects, for notebooks). Which metrics and which
-baseline come from the sweep file (`metrics:`, `baseline:`); by default every numeric metric and
-the first arm.
+SWEEP_DIR/comparisons.parquet (every metric's effects, for notebooks). Which metrics, which
+baseline and how many pairs a significance flag needs come from the sweep file (`metrics:`,
+`baseline:`, `min_pairs:`) or the call; by default the kind's outcomes plus the scenario's own
+metrics (simsocial.analysis.outcomes), the first arm and `MIN_PAIRS`. Each arm's replicate values
+are shown beside its mean (a list in the table, points in the figure): with a handful of
+replicates the values say more than an interval does.
 """
 
 from __future__ import annotations
@@ -15,13 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from simsocial.analysis.compare import (
-    PARAM_PREFIX,
-    arm_columns,
-    arm_means,
-    effects,
-    numeric_metrics,
-)
+from simsocial.analysis.compare import MIN_PAIRS, PARAM_PREFIX, arm_columns, arm_means, effects
+from simsocial.analysis.outcomes import Selection, select_metrics, sweep_kind
 from simsocial.store import ENDED, utc_now
 
 if TYPE_CHECKING:
@@ -32,38 +30,53 @@ def is_sweep_dir(path: str | Path) -> bool:
     return (Path(path) / "sweep.parquet").exists()
 
 
-def sweep_summary(sweep_dir: str | Path) -> dict[str, Any]:
-    """Per metric: arm means and effects with CIs, as JSON-ready records."""
-    table, spec = _load(Path(sweep_dir))
-    metrics = _metrics(table, spec)
+def sweep_summary(
+    sweep_dir: str | Path, metrics: list[str] | None = None, min_pairs: int | None = None
+) -> dict[str, Any]:
+    """Per metric: arm means (with replicate values) and effects with CIs, as JSON-ready
+    records; `metrics` and `min_pairs` override the sweep file's."""
+    sweep_dir = Path(sweep_dir)
+    table, spec = _load(sweep_dir)
+    selection = _selection(sweep_dir, table, spec, metrics)
+    pairs = _min_pairs(spec, min_pairs)
     baseline = spec.get("baseline")
     return {
         "sweep": spec.get("sweep"),
         "runs": len(table),
         "status": table["status"].value_counts().to_dict(),
         "baseline": baseline,
+        "min_pairs": pairs,
+        "metrics_from": selection.source,
+        "constant": selection.constant,
+        "missing": selection.missing,
         "metrics": {
             m: {
                 "arms": arm_means(table, m).to_dict("records"),
-                "effects": effects(table, m, baseline).to_dict("records"),
+                "effects": effects(table, m, baseline, min_pairs=pairs).to_dict("records"),
             }
-            for m in metrics
+            for m in selection.compared
         },
     }
 
 
-def write_sweep_report(sweep_dir: str | Path) -> Path:
+def write_sweep_report(
+    sweep_dir: str | Path, metrics: list[str] | None = None, min_pairs: int | None = None
+) -> Path:
+    """Write report.html and comparisons.parquet; `metrics` and `min_pairs` override the
+    sweep file's."""
     import jinja2
 
     from simsocial.analysis.plots import figure_png
 
     sweep_dir = Path(sweep_dir)
     table, spec = _load(sweep_dir)
+    selection = _selection(sweep_dir, table, spec, metrics)
+    pairs = _min_pairs(spec, min_pairs)
     baseline = spec.get("baseline")
     sections, all_effects = [], []
-    for metric in _metrics(table, spec):
+    for metric in selection.compared:
         means = arm_means(table, metric)
-        effect = effects(table, metric, baseline)
+        effect = effects(table, metric, baseline, min_pairs=pairs)
         all_effects.append(effect)
         figures = [means_figure(means, table, metric)]
         if not effect.empty:
@@ -71,10 +84,8 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
         sections.append(
             {
                 "metric": metric,
-                "means": _rows(means, ["arm", "n", "mean", "ci_low", "ci_high"]),
-                "effects": _rows(
-                    effect, ["arm", "baseline", "n_pairs", "effect", "ci_low", "ci_high"]
-                ),
+                "means": _rows(means, ["arm", "n", "mean", "ci_low", "ci_high", "values"]),
+                "effects": _effect_rows(effect),
                 "figures": [base64.b64encode(figure_png(f)).decode("ascii") for f in figures],
             }
         )
@@ -93,6 +104,8 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
         replicates=spec.get("replicates", ""),
         seed=spec.get("seed", ""),
         baseline=json.dumps(baseline) if baseline else "the first arm",
+        min_pairs=pairs,
+        selection=selection,
         status=table["status"].value_counts().to_dict(),
         failed=failed[["run", "status", "error"]].to_dict("records"),
         sections=sections,
@@ -105,29 +118,45 @@ def write_sweep_report(sweep_dir: str | Path) -> Path:
 
 
 def means_figure(means: pd.DataFrame, table: pd.DataFrame, metric: str) -> Figure:
-    """Arm means with CI bars: x is the first varied parameter, one line per other arm value."""
+    """Arm means with CI bars and every replicate as a point beside its mean: x is the first
+    varied parameter, one line per other arm value (lines nudged apart so points stay apart)."""
     from simsocial.analysis.plots import new_figure, styled
 
     columns = arm_columns(table)
     x = columns[0]
     hue = [c for c in columns if c != x]
+    levels = means[x].drop_duplicates()
+    ticks = [str(v) for v in levels.iloc[_order(levels)]]
     with styled():
         fig, ax = new_figure()
-        groups = means.groupby(hue, sort=False) if hue else [("", means)]
-        for key, group in groups:
+        groups = list(means.groupby(hue, sort=False)) if hue else [("", means)]
+        width = 0.3 / max(1, len(groups))
+        for index, (key, group) in enumerate(groups):
             label = ", ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-            order = _order(group[x])
-            group = group.iloc[order]
-            ax.errorbar(
-                [str(v) for v in group[x]],
+            group = group.iloc[_order(group[x])]
+            shift = (index - (len(groups) - 1) / 2) * width
+            where = [ticks.index(str(v)) + shift for v in group[x]]
+            line = ax.errorbar(
+                where,
                 group["mean"],
                 yerr=[group["mean"] - group["ci_low"], group["ci_high"] - group["mean"]],
                 marker="o",
                 capsize=3,
                 label=label or None,
             )
+            if "values" in group:
+                for at, values in zip(where, group["values"], strict=True):
+                    ax.plot(
+                        [at + width / 3] * len(values),
+                        values,
+                        linestyle="none",
+                        marker=".",
+                        alpha=0.5,
+                        color=line.lines[0].get_color(),
+                    )
+        ax.set_xticks(range(len(ticks)), ticks)
         ax.set_xlabel(x.removeprefix(PARAM_PREFIX))
-        ax.set_ylabel(f"{metric} (mean, 95% bootstrap CI)")
+        ax.set_ylabel(f"{metric} (mean, 95% bootstrap CI;\ndots: replicates)")
         if hue:
             ax.legend(title=", ".join(h.removeprefix(PARAM_PREFIX) for h in hue), fontsize=8)
     return fig
@@ -167,10 +196,29 @@ def _load(sweep_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     return table, spec
 
 
-def _metrics(table: pd.DataFrame, spec: dict[str, Any]) -> list[str]:
-    available = numeric_metrics(table)
-    wanted = spec.get("metrics") or available
-    return [m for m in wanted if m in available]
+def _selection(
+    sweep_dir: Path, table: pd.DataFrame, spec: dict[str, Any], metrics: list[str] | None
+) -> Selection:
+    kind, custom = sweep_kind(sweep_dir, table)
+    return select_metrics(table, metrics or spec.get("metrics"), kind, custom)
+
+
+def _min_pairs(spec: dict[str, Any], given: int | None) -> int:
+    """The call's value, else the sweep file's, else MIN_PAIRS (the report states which)."""
+    return given or spec.get("min_pairs") or MIN_PAIRS
+
+
+def _effect_rows(effect: pd.DataFrame) -> list[list[str]]:
+    """Effect table rows; `significant` reads yes/no, or the warning when there are too few
+    pairs for a claim either way."""
+    rows = _rows(effect, ["arm", "baseline", "n_pairs", "effect", "ci_low", "ci_high"])
+    if effect.empty:
+        return rows
+    flags = [
+        warning if flag is None else ("yes" if flag else "no")
+        for flag, warning in zip(effect["significant"], effect["warning"], strict=True)
+    ]
+    return [[*row, flag] for row, flag in zip(rows, flags, strict=True)]
 
 
 def _rows(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
@@ -178,4 +226,12 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[list[str]]:
 
     if frame.empty:
         return []
-    return [[show_value(row[c]) for c in columns] for _, row in frame.iterrows()]
+    return [
+        [
+            ", ".join(show_value(v) for v in row[c])  # replicate values, compactly
+            if isinstance(row[c], list | tuple)
+            else show_value(row[c])
+            for c in columns
+        ]
+        for _, row in frame.iterrows()
+    ]

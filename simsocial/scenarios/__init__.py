@@ -8,7 +8,9 @@ mesa or the plotting stack. What each part must provide is declared here, not gu
   `simsocial.hooks` it implements;
 - analysis: a module with `summarize(run) -> dict` and `figures(run) -> list[(name, Figure)]`
   (`Analysis` below), checked when it is loaded;
-- trajectory: the `model.parquet` column a fan of branches is drawn for.
+- trajectory: the `model.parquet` column a fan of branches is drawn for;
+- outcomes: the summary metrics that say what came out of a run, which sweeps compare by default
+  (the rest of a summary counts what the model did: asks, updates, retries, sizes).
 
 "Writing a scenario kind" in the README walks through a complete minimal kind.
 """
@@ -37,6 +39,7 @@ class ScenarioKind:
     model: str  # "module:Class" of the SimModel subclass
     analysis: str  # module with summarize(run) -> dict and figures(run) -> list
     trajectory: str  # model.parquet column drawn for a fan of branches
+    outcomes: tuple[str, ...] = ()  # summary metrics a sweep compares by default; () = every one
 
     def load(self, what: str) -> Any:
         target = getattr(self, what)
@@ -64,6 +67,10 @@ KINDS: dict[str, ScenarioKind] = {
         model="simsocial.scenarios.opinion.model:OpinionModel",
         analysis="simsocial.analysis.opinion",
         trajectory="m",
+        # where opinion ended (its sign: which side won), whether and how fast consensus came;
+        # adoption experiments: the majority-force strength. Not updates/queries: zealots are
+        # never asked, so those counts fall with the zealot share while nothing else changes.
+        outcomes=("final_m", "consensus", "tc_over_n", "beta_mle", "critical_size"),
     ),
     "growth": ScenarioKind(
         name="growth",
@@ -72,6 +79,10 @@ KINDS: dict[str, ScenarioKind] = {
         model="simsocial.scenarios.growth.model:GrowthModel",
         analysis="simsocial.analysis.growth",
         trajectory="max_degree",
+        # the shape of the grown network: tail exponent, the power-law vs exponential ratio,
+        # centralisation and structure. Not picks_*/failed_*/llm_calls_per_node (accounting) nor
+        # the ba_*/uniform_* nulls (reference values, not outcomes of the run).
+        outcomes=("alpha", "r_exp", "hub_share", "gini", "clustering", "assortativity"),
     ),
     "diffusion": ScenarioKind(
         name="diffusion",
@@ -80,5 +91,8 @@ KINDS: dict[str, ScenarioKind] = {
         model="simsocial.scenarios.diffusion.model:DiffusionModel",
         analysis="simsocial.analysis.diffusion",
         trajectory="aware_fraction",
+        # how far the news truly spread, what agents said, invented knowledge, how the network
+        # densified. Not conversations/utterances/calls_*: they count activity, not its effect.
+        outcomes=("aware_end_true", "aware_end_reported", "hallucinated_end", "density_end"),
     ),
 }
