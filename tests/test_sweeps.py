@@ -220,3 +220,19 @@ def test_a_sweep_budget_needs_the_shared_gateway(tmp_path):
     path = write_sweep(tmp_path, "budget: {calls: 10}\nbackend: processes\n")
     with pytest.raises(SimsocialError, match="needs backend threads"):
         simsocial.sweep(path)
+
+
+def test_by_default_a_sweep_compares_the_kind_outcomes_and_no_constants(tmp_path):
+    """No `metrics:` in the sweep file: the opinion kind's outcomes that vary are compared;
+    counts (updates) are not, and constants (n, failed) are listed as constant."""
+    from simsocial.analysis.sweep_report import sweep_summary
+    from simsocial.scenarios import KINDS
+
+    body = "replicates: 2\ngrid:\n  llm.model: ['scripted/majority?beta=8', 'scripted/random']\n"
+    sweep_dir = simsocial.sweep(write_sweep(tmp_path, body)).sweep_dir
+    summary = sweep_summary(sweep_dir)
+    assert summary["metrics"] and set(summary["metrics"]) <= set(KINDS["opinion"].outcomes)
+    assert "updates" not in summary["metrics"] and "n" not in summary["metrics"]
+    assert summary["min_pairs"] == 5
+    for effect in (e for m in summary["metrics"].values() for e in m["effects"]):
+        assert effect["significant"] is None and effect["warning"].startswith("2 pairs")

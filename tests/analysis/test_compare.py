@@ -75,3 +75,45 @@ def test_a_baseline_the_sweep_did_not_run_is_a_plain_error() -> None:
         effects(table, "final_m", baseline={"zealots": 0.5})
     with pytest.raises(ValueError, match="which the sweep does not vary"):
         effects(table, "final_m", baseline={"network.n": 10})
+
+
+def clear_effect_table(replicates: int) -> pd.DataFrame:
+    """Two arms, replicate r of the second 1.0 above replicate r of the first: an unmistakable
+    effect whose interval excludes 0 however few pairs there are."""
+    rows = [
+        {"variant": "base", "replicate": r, "param.zealots": share, "status": "completed",
+         "metric.final_m": 0.1 * r + share * 10 + 0.01 * r * r}
+        for share in (0.0, 0.1)
+        for r in range(replicates)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_three_pairs_show_the_effect_without_a_flag_and_with_a_warning() -> None:
+    """3 pairs < MIN_PAIRS (5): the effect and CI are there, `significant` is None, not False."""
+    (effect,) = effects(clear_effect_table(3), "final_m").to_dict("records")
+    assert effect["n_pairs"] == 3 and effect["effect"] == pytest.approx(1.0)
+    assert effect["ci_low"] > 0
+    assert effect["significant"] is None
+    assert effect["warning"] == "3 pairs: too few for a significance claim (at least 5)"
+
+
+def test_five_pairs_get_a_flag_and_no_warning() -> None:
+    (effect,) = effects(clear_effect_table(5), "final_m").to_dict("records")
+    assert effect["significant"] is True and effect["warning"] is None
+
+
+def test_the_pair_threshold_is_configurable() -> None:
+    (few,) = effects(clear_effect_table(3), "final_m", min_pairs=3).to_dict("records")
+    assert few["significant"] is True and few["warning"] is None
+    (strict,) = effects(clear_effect_table(5), "final_m", min_pairs=8).to_dict("records")
+    assert strict["significant"] is None and "(at least 8)" in strict["warning"]
+    with pytest.raises(ValueError, match="min_pairs must be at least 1"):
+        effects(clear_effect_table(3), "final_m", min_pairs=0)
+
+
+def test_arm_means_carry_the_replicate_values_in_replicate_order() -> None:
+    table = clear_effect_table(3).iloc[::-1]  # rows out of order: values still by replicate
+    means = arm_means(table, "final_m").set_index("arm")
+    assert means.loc["zealots=0.0", "replicates"] == [0, 1, 2]
+    assert means.loc["zealots=0.0", "values"] == pytest.approx([0.0, 0.11, 0.24])

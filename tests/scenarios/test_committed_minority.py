@@ -39,7 +39,8 @@ def test_minority_share_decides_the_final_consensus(tmp_path, seed):
 
 def test_the_sweep_report_shows_the_tipping_point_with_bootstrap_cis(tmp_path):
     """A reduced committed-minority sweep: the paired effect of 40% zealots on final m is about
-    -2 with a CI that excludes 0, 10% has a CI that stays far from it; the report shows both."""
+    -2 with a CI that excludes 0, 10% has a CI that stays far from it; the report shows both,
+    and with 3 replicates (< 5 pairs) flags neither as significant, warning instead."""
     from simsocial.analysis.sweep_report import sweep_summary, write_sweep_report
 
     sweep_file = tmp_path / "sweep.yaml"
@@ -59,5 +60,8 @@ def test_the_sweep_report_shows_the_tipping_point_with_bootstrap_cis(tmp_path):
     held = effects["interventions.0.select.fraction=0.1"]
     assert tipped["effect"] == pytest.approx(-2.0) and tipped["ci_high"] < 0
     assert -0.5 < held["ci_low"] <= held["ci_high"] < 0
+    assert tipped["significant"] is None and held["significant"] is None
+    assert tipped["warning"] == "3 pairs: too few for a significance claim (at least 5)"
     html = write_sweep_report(result.sweep_dir).read_text()
     assert "interventions.0.select.fraction=0.4" in html and "95% CI" in html
+    assert "too few for a significance claim" in html and "replicate values" in html
