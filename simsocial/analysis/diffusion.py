@@ -21,6 +21,32 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PAPER = {"aware_start": 0.04, "aware_end": 0.32, "density_start": 0.167, "density_end": 0.74}
+_TALK = "from events.parquet"
+_ASKED = "from manifest.json (calls)"
+GLOSSARY = {
+    "agents": "villagers interviewed (else network.n); count; from events.parquet (interview)",
+    "days": "simulated days run (one step each); days; from events.parquet (interview)",
+    "aware_start": f"share of agents told the news at the start (the seeds); 0-1; {_TALK}",
+    "aware_end_reported": f"share who answer yes to 'Do you know about <topic>?' on the last "
+    f"day; 0-1; {_TALK} (interview)",
+    "aware_end_true": f"share truly told (seeded, or hearing it from an informed speaker) by the "
+    f"last day; 0-1; {_TALK} (told)",
+    "hallucinated_end": f"agents saying yes on the last day without being told; count; {_TALK}",
+    "hallucinated_answers": f"yes answers without being told, over all days; count; {_TALK}",
+    "density_start": "2|E| / (|V| (|V| - 1)) over pairs who both name each other, first day; "
+    f"0-1; {_TALK} (interview)",
+    "density_end": f"the same mutual-acquaintance density on the last day; 0-1; {_TALK}",
+    "conversations": f"two-agent conversations held; count; {_TALK}",
+    "utterances": f"things said in conversations; count; {_TALK}",
+    "told": f"utterances that passed the news on (keywords said by an informed speaker); count; "
+    f"{_TALK}",
+    "calls_per_agent_step": f"LLM asks per agent per day, all purposes; asks; {_ASKED}",
+    "calls_per_utterance": f"LLM asks per utterance; asks; {_ASKED}",
+    "gateway_calls_per_agent_step": "model calls plus cache hits per agent per day; asks; "
+    "from manifest.json (llm)",
+    "reflections": f"reflections the agents made; count; {_ASKED}",
+    "calls_per_reflection": f"LLM asks per reflection; asks; {_ASKED}",
+}
 
 
 def agents(run: Run) -> int:
@@ -159,7 +185,8 @@ def verdict(m: dict[str, Any]) -> str:
 
 def figures(run: Run) -> list[tuple[str, Figure]]:
     """The awareness curve (said vs truly told) and the density before and after."""
-    from simsocial.analysis.plots import new_figure, styled
+    from simsocial.analysis.plots import mark_interventions, new_figure, styled
+    from simsocial.analysis.setting import marks
 
     curve = awareness(run)
     if len(curve) < 2:
@@ -168,6 +195,8 @@ def figures(run: Run) -> list[tuple[str, Figure]]:
         fig, ax = new_figure()
         ax.plot(curve["day"], curve["true"], "o-", label="truly told (event log)")
         ax.plot(curve["day"], curve["reported"], "s--", label="says it knows (interview)")
+        # step s is day s + 1: an intervention before it falls between days s and s + 1
+        mark_interventions(ax, [(step + 0.5, label) for step, label in marks(run)])
         ax.set_xticks(curve["day"])
         ax.set_xlabel("day")
         ax.set_ylabel("fraction of agents")

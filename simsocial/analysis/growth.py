@@ -2,7 +2,8 @@
 
 The grown network is held against two nulls of the same N, m and seed: Barabasi-Albert
 (networkx; tail exponent 3 asymptotically) and uniform attachment (exponential tail). Reported:
-the power-law tail fit with its likelihood-ratio tests, the largest hub's share of edges (the
+the power-law tail fit with the likelihood-ratio tests between power law, lognormal and
+exponential tails and the one they prefer, the largest hub's share of edges (the
 name-prior "extreme centralisation" signature), Gini of degrees, clustering, assortativity, and
 how each of the m picks per node was obtained (LLM, re-ask, fallback) with the failure counts.
 """
@@ -14,14 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 
+from simsocial.analysis.degree import GLOSSARY as DEGREE_GLOSSARY
 from simsocial.analysis.degree import (
     ccdf,
     degrees_of,
     describe,
     null_graphs,
-    verdict_on_tail,
+    tail_comparisons,
 )
+from simsocial.analysis.glossary import FROM_EVENTS, prefixed
 from simsocial.analysis.loader import Run
 
 if TYPE_CHECKING:
@@ -29,8 +33,29 @@ if TYPE_CHECKING:
 
 PICKS = ("llm", "retry", "fallback")
 FAILURES = ("invalid", "duplicate", "self", "error")
-TABLE_KEYS = ("alpha", "xmin", "ks_d", "r_exp", "p_exp", "r_lognormal", "p_lognormal",
-              "hub_share", "gini", "clustering", "assortativity")  # fmt: skip
+TABLE_KEYS = ("alpha", "xmin", "ks_d", "tail_preferred", "r_exp", "p_exp", "r_lognormal",
+              "p_lognormal", "r_ln_exp", "p_ln_exp", "hub_share", "gini", "clustering",
+              "assortativity")  # fmt: skip
+NULLS = {"": "grown", "ba_": "BA null", "uniform_": "uniform null"}
+_GROWN = f"of the grown network, rebuilt from the arrival events; {FROM_EVENTS}"
+GLOSSARY = {
+    "n": f"nodes grown, seed graph included; count; {FROM_EVENTS}",
+    "m": "links made by each arriving node (growth.m); links; from spec.yaml",
+    **{key: f"{line}; {_GROWN}" for key, line in DEGREE_GLOSSARY.items()},
+    **prefixed(DEGREE_GLOSSARY, TABLE_KEYS, "ba_", "of the Barabasi-Albert null (same N, m, seed)"),
+    **prefixed(DEGREE_GLOSSARY, TABLE_KEYS, "uniform_", "of the uniform-attachment null"),
+    "picks_llm": f"links picked by the model's first reply; count; {FROM_EVENTS} (arrival)",
+    "picks_retry": f"links picked by the model when re-asked once; count; {FROM_EVENTS}",
+    "picks_fallback": f"links picked by the spec's fallback rule after two bad replies; count; "
+    f"{FROM_EVENTS}",
+    "failed_invalid": f"replies naming no shown candidate; count; {FROM_EVENTS}",
+    "failed_duplicate": f"replies naming a node already picked; count; {FROM_EVENTS}",
+    "failed_self": f"replies naming the newcomer itself; count; {FROM_EVENTS}",
+    "failed_error": f"asks that returned no reply (LLM error); count; {FROM_EVENTS}",
+    "llm_calls_per_node": "model asks per arriving node, re-asks included; asks/node; "
+    f"{FROM_EVENTS}",
+    "hub_name": f"name shown to the model for the largest hub; {FROM_EVENTS}",
+}
 
 
 def _params(run: Run) -> dict[str, Any]:
@@ -113,14 +138,21 @@ def verdict(metrics: dict[str, Any]) -> str:
     ba_alpha = metrics.get("ba_alpha")
     ba = f"BA null {ba_alpha:.2f}" if ba_alpha is not None else "BA null not fitted"
     return (
-        f"Tail exponent alpha = {metrics['alpha']:.2f} ({ba}), a power law "
-        f"{verdict_on_tail(metrics)} an exponential tail (R = {metrics['r_exp']:.2f}, "
-        f"p = {metrics['p_exp']:.3f}); {central}{note}."
+        f"Preferred tail: {_preferred(metrics.get('tail_preferred'))} "
+        f"({tail_comparisons(metrics)}); power-law exponent alpha = {metrics['alpha']:.2f} "
+        f"({ba}); {central}{note}."
     )
 
 
+def _preferred(tail: str | None) -> str:
+    """The kept tail model, or the models the likelihood ratios cannot tell apart."""
+    if tail is None:
+        return "not testable"
+    return f"{tail}, not distinguishable" if " or " in tail else tail
+
+
 def figures(run: Run) -> list[tuple[str, Figure]]:
-    """The degree CCDF against both nulls, and the fit table side by side."""
+    """The degree CCDF against both nulls (the fit table is an HTML table: `tables`)."""
     from simsocial.analysis.plots import new_figure, styled
 
     params = _params(run)
@@ -150,24 +182,18 @@ def figures(run: Run) -> list[tuple[str, Figure]]:
         ax.set_ylabel("P(K >= k)")
         ax.set_title(f"Degree CCDF, N = {graph.number_of_nodes()}, m = {m}")
         ax.legend()
-        table_fig, table_ax = new_figure(6.4, 3.6)
-        table_ax.axis("off")
-        rows = [
-            [_cell(metrics.get(f"{prefix}{key}")) for prefix in ("", "ba_", "uniform_")]
-            for key in TABLE_KEYS
-        ]
-        table_ax.table(
-            cellText=rows,
-            rowLabels=list(TABLE_KEYS),
-            colLabels=["grown", "BA null", "uniform null"],
-            loc="center",
-        )
-        table_ax.set_title("Tail fit and network metrics")
-    return [("degree_ccdf", fig), ("fit_table", table_fig)]
+    return [("degree_ccdf", fig)]
 
 
-def _cell(value: Any) -> str:
-    return "—" if value is None else f"{value:.3g}"
+def tables(run: Run) -> list[tuple[str, pd.DataFrame]]:
+    """The tail fit and network metrics of the grown network beside both nulls."""
+    metrics = summarize(run)
+    rows = [
+        {"metric": key, **{name: metrics.get(f"{prefix}{key}") for prefix, name in NULLS.items()},
+         "meaning": GLOSSARY[key]}
+        for key in TABLE_KEYS
+    ]  # fmt: skip
+    return [("Tail fit and network metrics, grown vs nulls", pd.DataFrame(rows))]
 
 
 def arrival_log(run: Run) -> list[dict[str, Any]]:

@@ -44,6 +44,39 @@ PUBLISHED_BETA_N50 = {
     "Claude 3 Haiku": 0.11,
 }
 DEFAULT_GROUP_SIZE = 50
+_FIT = "binomial maximum likelihood of P(A|m) = (1 + tanh(beta m)) / 2 to the adoption counts"
+_COUNTS = "from model.parquet (else the reply events)"
+GLOSSARY = {
+    "experiment": "adoption (curve P(m) from independent queries) or dynamics (updates on a "
+    "network); from spec.yaml",
+    "n": "adoption: friends shown per query (group size N); dynamics: agents on the network; "
+    "count; from spec.yaml",
+    "beta_mle": f"majority force beta, {_FIT}; dimensionless; {_COUNTS}",
+    "beta_ci_low": f"lower end of beta's 95% profile-likelihood interval (— = open); {_COUNTS}",
+    "beta_ci_high": f"upper end of beta's 95% profile-likelihood interval (— = open); {_COUNTS}",
+    "beta_lsq": "beta by the paper's unweighted least squares on the fractions p_a (for "
+    f"comparison with published values); dimensionless; {_COUNTS}",
+    "beta_lsq_stderr": f"curve_fit's standard error of beta_lsq; dimensionless; {_COUNTS}",
+    "beta_lsq_error": "why least squares gave no beta (degenerate data)",
+    "beta_at_cap": "+1: every reply joined the majority (beta unbounded above), -1: every reply "
+    "joined the minority, 0: interior fit",
+    "queries": f"decisions asked over the grid; count; {_COUNTS}",
+    "replies": f"decisions with a usable A or B answer; count; {_COUNTS}",
+    "failed": "decisions without a usable answer (parse error, timeout ...); count; "
+    "from model.parquet or events.parquet",
+    "failure_kinds": "failed decisions by kind; counts; from manifest.json (llm.failures_by_kind)",
+    "grid_points": f"distinct values of m asked; count; {_COUNTS}",
+    "coordination_threshold": "ln(N)/2: the beta a group of N needs to reach consensus; "
+    "dimensionless; computed from n",
+    "coordination_expected": "whether beta_mle > ln(N)/2 (a group of N coordinates); yes/no",
+    "critical_size": "N_c = exp(2 beta): largest group that still coordinates if beta held at "
+    "every N (from the CI's lower end when beta is at the cap); agents",
+    "consensus": "whether every agent came to hold the same opinion; yes/no; from events.parquet",
+    "tc_over_n": "consensus time T_c / N in single-agent updates per agent; updates/agent; "
+    "from events.parquet (consensus)",
+    "final_m": "magnetisation m = (N_A - N_B) / N at the end; -1 to 1; from model.parquet",
+    "updates": "single-agent updates made; count; from model.parquet (else update events)",
+}
 
 
 def experiment(run: Run) -> str:
@@ -65,15 +98,14 @@ def _failure_kinds(run: Run) -> dict[str, int]:
 def figures(run: Run) -> list[tuple[str, Figure]]:
     """(name, figure) pairs for the report: adoption curve and beta, or m(t)."""
     from simsocial.analysis import plots
+    from simsocial.analysis.setting import marks
 
     if experiment(run) == "dynamics":
         metrics = summarize_dynamics(run)
-        return [
-            (
-                "m_trajectory",
-                plots.trajectory_figure(trajectory(run), metrics["tc_over_n"], metrics["n"]),
-            )
-        ]
+        # an intervention at step s fires before the step's N updates: at t/N = s
+        fired = [(float(step), label) for step, label in marks(run)]
+        figure = plots.trajectory_figure(trajectory(run), metrics["tc_over_n"], metrics["n"], fired)
+        return [("m_trajectory", figure)]
     counts = adoption_counts(run)
     if counts.empty:
         return []

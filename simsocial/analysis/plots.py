@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -148,8 +148,23 @@ def beta_comparison_figure(
     return fig
 
 
-def trajectory_figure(traj: pd.DataFrame, tc_over_n: float | None, n: int) -> Figure:
-    """m against t/N for one dynamics run, consensus time marked."""
+def mark_interventions(ax: Axes, marks: Sequence[tuple[float, str]]) -> None:
+    """A labelled vertical line at each x where an intervention fired, so a jump has its cause."""
+    for x, label in marks:
+        ax.axvline(x, color="#b42318", ls="-.", lw=1, alpha=0.8)
+        ax.annotate(
+            label, xy=(x, 0.98), xycoords=("data", "axes fraction"), rotation=90, va="top",
+            ha="right", fontsize=7, color="#b42318",
+        )  # fmt: skip
+
+
+def trajectory_figure(
+    traj: pd.DataFrame,
+    tc_over_n: float | None,
+    n: int,
+    marks: Sequence[tuple[float, str]] = (),
+) -> Figure:
+    """m against t/N for one dynamics run, consensus time and interventions (at t/N) marked."""
     import seaborn as sns
 
     with styled():
@@ -164,6 +179,7 @@ def trajectory_figure(traj: pd.DataFrame, tc_over_n: float | None, n: int) -> Fi
             ax.axvline(tc_over_n, color=colors[3], ls="--", lw=1)
             ax.scatter([tc_over_n], [m_end], color=colors[3], zorder=3,
                        label=f"consensus, T_c/N = {tc_over_n:.2f}")  # fmt: skip
+        mark_interventions(ax, marks)
         ax.set(ylim=(-1.08, 1.08), xlabel="t / N (single-agent updates per agent)", ylabel="m")
         ax.set_title(f"Opinion dynamics, N = {n}")
         ax.legend(loc="lower right", fontsize="small")

@@ -1,9 +1,11 @@
 """The report of one run: a self-contained report.html, PNG figures, and the metrics as a dict.
 
-The report opens offline in any browser (figures are embedded as base64 PNG) and says what ran,
-what it cost, what it found in one sentence, and where the raw tables are. What to measure is the
-scenario kind's business: `simsocial.scenarios.KINDS[kind].analysis` provides `summarize(run)`
-and `figures(run)`.
+The report opens offline in any browser (figures are embedded as base64 PNG) and says what ran
+(the network as built, the interventions as they fired), what it cost, what it found in one
+sentence, and where the raw tables are. Every number sits beside a glossary line (meaning, unit,
+source: simsocial.analysis.glossary). What to measure is the scenario kind's business:
+`simsocial.scenarios.KINDS[kind].analysis` provides `summarize(run)`, `figures(run)`, optionally
+`tables(run)`, and `GLOSSARY` for its metrics.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from simsocial.analysis.glossary import LLM, NETWORK, meaning
 from simsocial.analysis.loader import Run, load_run
+from simsocial.analysis.setting import intervention_rows, network_rows
 from simsocial.faults import kill_point
 from simsocial.store import utc_now
 
@@ -80,8 +84,14 @@ def write_report(run_dir: str | Path) -> Path:
         header={key: show_value(run.manifest.get(key)) for key in HEADER_KEYS},
         error=run.manifest.get("error"),
         verdict=metrics.get("verdict"),
-        metrics=[(k, show_value(v)) for k, v in metrics.items() if k != "verdict"],
+        metrics=[
+            (k, show_value(v), meaning(k, glossary(module)))
+            for k, v in metrics.items()
+            if k != "verdict"
+        ],
         no_metrics=_why_no_metrics(run, module),
+        network=[(k, v, meaning(k, NETWORK)) for k, v in network_rows(run)],
+        interventions=intervention_rows(run),
         figures=figures,
         tables=_tables(run, module),
         llm=_llm_rows(run.manifest.get("llm") or {}),
@@ -97,6 +107,11 @@ def write_report(run_dir: str | Path) -> Path:
     kill_point("report")
     os.replace(tmp, target)
     return target
+
+
+def glossary(module: ModuleType | None) -> dict[str, str]:
+    """The kind's GLOSSARY (metric -> meaning, unit, source); empty for a kind without one."""
+    return dict(getattr(module, "GLOSSARY", {})) if module is not None else {}
 
 
 def _figures(run: Run, module: ModuleType | None) -> list[tuple[str, Any]]:
@@ -135,7 +150,8 @@ def _tables(run: Run, module: ModuleType | None) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str]]:
+def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(key, value, meaning) of the manifest's LLM accounting."""
     rows = []
     for key, value in llm.items():
         if key == "failures_by_kind" and isinstance(value, dict):
@@ -146,7 +162,7 @@ def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str]]:
             rows.append(("cost", f"${value:,.4f}"))
         else:
             rows.append((key, show_value(value)))
-    return rows
+    return [(key, value, meaning(key, LLM)) for key, value in rows]
 
 
 def _files(run_dir: Path) -> list[dict[str, str]]:

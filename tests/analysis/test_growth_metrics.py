@@ -12,8 +12,11 @@ from simsocial.analysis.degree import (
     gini,
     network_metrics,
     null_graphs,
+    preferred_tail,
+    tail_comparisons,
     verdict_on_tail,
 )
+from simsocial.analysis.growth import verdict
 from simsocial.scenarios.growth.model import first_names, make_names
 from simsocial.scenarios.growth.process import grow, pick_index, sample_candidates
 
@@ -61,6 +64,54 @@ def test_fit_rejects_power_law_for_a_geometric_sample():
     fit = fit_tail(np.random.default_rng(2).geometric(0.2, 20_000))
     assert fit["r_exp"] < 0 and fit["p_exp"] < 0.01
     assert verdict_on_tail(fit) == "rejected in favour of"
+
+
+def test_lognormal_sample_prefers_lognormal():
+    """Rounded-up lognormal degrees: the lognormal beats both the power law and the exponential."""
+    fit = fit_tail(np.ceil(np.random.default_rng(3).lognormal(1.5, 1.0, 20_000)).astype(int))
+    assert fit["tail_preferred"] == "lognormal"
+    assert fit["r_lognormal"] < 0 and fit["p_lognormal"] < 0.01
+    assert fit["r_ln_exp"] > 0 and fit["p_ln_exp"] < 0.01
+
+
+def test_power_law_sample_keeps_the_power_law():
+    """A pure power law is kept; a lognormal may mimic it: said as a tie, never as a win."""
+    for seed in (1, 4):
+        fit = fit_tail(discrete_power_law(2.5, 5, 20_000, seed=seed))
+        assert fit["tail_preferred"] in ("power law", "power law or lognormal")
+        assert fit["p_exp"] < 0.01 and fit["p_ln_exp"] < 0.01  # the exponential is out
+
+
+def test_exponential_sample_is_not_called_a_power_law():
+    """Geometric degrees: the exponential (or a lognormal tie) is kept, the power law never."""
+    for seed, p in ((2, 0.2), (5, 0.1)):
+        fit = fit_tail(np.random.default_rng(seed).geometric(p, 5_000))
+        assert "power law" not in fit["tail_preferred"]
+        assert "exponential" in fit["tail_preferred"]
+
+
+def test_preferred_tail_rules():
+    """A model is dropped only by a significant ratio against it; a missing one decides nothing."""
+    ratios = {"r_exp": 3.0, "p_exp": 0.001, "r_lognormal": -2.27, "p_lognormal": 0.023}
+    assert preferred_tail({**ratios, "r_ln_exp": 4.0, "p_ln_exp": 0.001}) == "lognormal"
+    tie = {**ratios, "p_lognormal": 0.4, "r_ln_exp": 4.0, "p_ln_exp": 0.001}
+    assert preferred_tail(tie) == "power law or lognormal"
+    assert preferred_tail(ratios) is None
+    shown = tail_comparisons({**ratios, "r_ln_exp": 4.0, "p_ln_exp": 0.001})
+    assert "power law vs lognormal R = -2.27, p = 0.023" in shown
+
+
+def test_growth_verdict_names_the_preferred_tail_with_its_ratios():
+    """The issue's case: R = -2.27, p = 0.023 against the lognormal is said as a lognormal tail."""
+    metrics = {
+        "alpha": 2.6, "xmin": 4.0, "r_exp": 3.1, "p_exp": 0.002, "r_lognormal": -2.27,
+        "p_lognormal": 0.023, "r_ln_exp": 4.0, "p_ln_exp": 0.001, "hub_share": 0.05,
+        "ba_hub_share": 0.04, "ba_alpha": 2.9, "hub_name": "Emma",
+    }  # fmt: skip
+    metrics["tail_preferred"] = preferred_tail(metrics)
+    said = verdict(metrics)
+    assert said.startswith("Preferred tail: lognormal (power law vs exponential R = 3.10")
+    assert "power law vs lognormal R = -2.27, p = 0.023" in said
 
 
 def test_fit_reports_too_few_distinct_degrees():
