@@ -135,3 +135,22 @@ def test_growth_fit_table_is_html_and_the_verdict_names_the_tail(run_dirs):
     assert "<h2>Tail fit and network metrics, grown vs nulls</h2>" in text
     assert "<th>BA null</th>" in text and "<td>tail_preferred</td>" in text
     assert "Preferred tail:" in text and "grown by arrivals: n = 24, m = 2" in text
+
+
+def test_fan_labels_every_branch_and_marks_the_interventions(run_dirs):
+    """Each branch's legend names its fork step, index and seed or overrides; the parent's
+    interventions are drawn as labelled lines."""
+    from simsocial.analysis.tree import fan_figure
+    from simsocial.branching import branch
+
+    parent = run_dirs["dynamics"]
+    seeds = [r.manifest["branch"]["seed"] for r in branch(parent, 2, n=2)]
+    branch(parent, 3, overrides={"llm.temperature": 0.9})
+    (ax,) = fan_figure(parent).axes
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "parent"
+    assert sorted(legend[1:]) == sorted(
+        [f"at 2 #0 seed {seeds[0]}", f"at 2 #1 seed {seeds[1]}", "at 3 #0 llm.temperature=0.9"]
+    )
+    notes = {t.get_text() for t in ax.texts}
+    assert {"#0 set_state", "#1 remove_edges"} <= notes
