@@ -205,7 +205,9 @@ def _selection(
 
 def _min_pairs(spec: dict[str, Any], given: int | None) -> int:
     """The call's value, else the sweep file's, else MIN_PAIRS (the report states which)."""
-    return given or spec.get("min_pairs") or MIN_PAIRS
+    if given is not None:
+        return given
+    return spec.get("min_pairs") or MIN_PAIRS
 
 
 def _effect_rows(effect: pd.DataFrame) -> list[list[str]]:

@@ -109,3 +109,8 @@ def test_the_pair_threshold_comes_from_the_sweep_file_or_the_call(tmp_path: Path
     assert strict["significant"] is None
     only = sweep_summary(sweep_dir, metrics=["updates"])
     assert list(only["metrics"]) == ["updates"] and only["missing"] == []
+
+
+def test_a_pair_threshold_below_one_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="min_pairs must be at least 1, not 0"):
+        sweep_summary(write_sweep(tmp_path / "s"), min_pairs=0)
