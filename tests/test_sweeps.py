@@ -236,3 +236,22 @@ def test_by_default_a_sweep_compares_the_kind_outcomes_and_no_constants(tmp_path
     assert summary["min_pairs"] == 5
     for effect in (e for m in summary["metrics"].values() for e in m["effects"]):
         assert effect["significant"] is None and effect["warning"].startswith("2 pairs")
+
+
+def test_a_scenario_metric_is_compared_by_default_at_its_final_value(tmp_path):
+    """A `metrics:` block in the scenario: its last model.parquet value is the run's metric,
+    and the report compares it beside the kind's outcomes (live once custom metrics land)."""
+    pytest.importorskip("simsocial.metrics")
+    from simsocial.analysis.sweep_report import sweep_summary
+
+    body = "replicates: 2\ngrid:\n  llm.model: ['scripted/majority?beta=8', 'scripted/random']\n"
+    path = write_sweep(tmp_path, body)
+    (tmp_path / "tiny.yaml").write_text(
+        SCENARIO + "metrics:\n  share_a: {mean: \"opinion == 'A'\"}\n"
+    )
+    result = simsocial.sweep(path)
+    for _, row in result.table.iterrows():
+        last = pd.read_parquet(Path(row.run_dir) / "model.parquet")["share_a"].iloc[-1]
+        assert row["metric.share_a"] == pytest.approx(last)
+    summary = sweep_summary(result.sweep_dir)
+    assert "share_a" in summary["metrics"] and "scenario's own metrics" in summary["metrics_from"]
