@@ -1,7 +1,8 @@
 """Mesa DataCollector tables, one step at a time, as rows for the run directory.
 
 A fresh collector per step keeps memory flat over long runs and lets a resumed run continue
-without replaying the collector's history; its public DataFrame API does the work.
+without replaying the collector's history; its public DataFrame API does the work. The
+scenario's custom metrics (simsocial.metrics) are columns of the model row beside the reporters.
 """
 
 from __future__ import annotations
@@ -9,22 +10,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from simsocial.metrics import CustomMetrics
     from simsocial.model import SimModel
 
 
-def collect_step(model: SimModel) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Model row(s) and agent rows for the step just taken, each tagged with `step`."""
+def collect_step(
+    model: SimModel, custom: CustomMetrics | None = None, step: int | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Model row(s) and agent rows for the step just taken (default `model.step_index`; -1 is
+    the starting state), each tagged with `step`."""
     import mesa
 
+    step = model.step_index if step is None else step
     model_reporters, agent_reporters = model.reporters()
     collector = mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
     collector.collect(model)
     # model_vars is DataCollector's public store (name -> values); one collect = one value each
-    model_rows = (
-        [{"step": model.step_index, **{k: v[-1] for k, v in collector.model_vars.items()}}]
-        if model_reporters
-        else []
-    )
+    values = {k: v[-1] for k, v in collector.model_vars.items()}
+    if custom is not None:
+        values.update(custom.values(model, step))
+    model_rows = [{"step": step, **values}] if values else []
     agent_rows: list[dict[str, Any]] = []
     if agent_reporters:
         frame = collector.get_agent_vars_dataframe()  # indexed by (Step, AgentID)
@@ -32,7 +37,7 @@ def collect_step(model: SimModel) -> tuple[list[dict[str, Any]], list[dict[str, 
         agent_ids = frame.index.get_level_values("AgentID")
         agent_rows = [
             {
-                "step": model.step_index,
+                "step": step,
                 "agent_id": agent_id,
                 **dict(zip(names, values, strict=True)),
             }

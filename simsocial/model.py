@@ -39,6 +39,9 @@ class SimModel(Stateful, mesa.Model):
         self.step_index = 0
         self.done = False
         self.graph: nx.Graph | None = None
+        # the runner records the state before step 0 as step -1; a model whose steps are
+        # independent measurements (opinion adoption) has no starting state and says so
+        self.has_starting_state = True
         self._log_event = log_event
 
     def log(self, kind: str, payload: dict[str, Any], agent_id: int = -1) -> None:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from simsocial.errors import RunError
 from simsocial.faults import kill_point
-from simsocial.interventions import Schedule
+from simsocial.interventions import Schedule, metrics
 from simsocial.llm.failures import describe_failures
 from simsocial.llm.prompts import record_usage
 from simsocial.manifest import failed_share, new_manifest, new_run_id, replay_misses
+from simsocial.metrics import CustomMetrics
 from simsocial.parts import DamagedRun, write_atomic
 from simsocial.preflight import preflight_models
 from simsocial.progress import ProgressLine
@@ -186,15 +187,17 @@ def execute_in(
     model_cls = KINDS[spec.kind].load("model")
     model: SimModel = model_cls(spec, session, store.log_event)
     start = 0
-    schedule = Schedule(spec.interventions)  # the runner's: when interventions fire
+    custom = CustomMetrics(spec.metrics)
+    custom.check(set(metrics(model)))
+    schedule = Schedule(spec.interventions, custom)  # the runner's: when interventions fire
     checkpoint = store.load_checkpoint(rewind=rewind) if resuming else None
     if checkpoint is not None:
         schedule.replay(model, checkpoint.get("interventions", []))  # before the state
         model.restore(checkpoint["model"])
         session.set_state(checkpoint["session"])
         start = checkpoint["next_step"]
-    elif model.graph is not None:
-        store.add_graph(-1, model.graph.edges())
+    else:
+        _collect_start(store, model, custom)
     used, earlier = record_usage(), manifest.get("prompt_templates") or {}
 
     def templates() -> dict[str, str]:
@@ -204,7 +207,7 @@ def execute_in(
 
     bar = ProgressLine(spec, session, start) if progress else None
     try:
-        status = _step_through(spec, store, model, schedule, session, start, bar, templates)
+        status = _step_through(spec, store, model, schedule, custom, session, start, bar, templates)
         error = _stopped_by_model(session) if status == "failed" else None
     except KeyboardInterrupt:
         status, error = "interrupted", "stopped by the user; `simsocial resume` continues it"
@@ -255,6 +258,7 @@ def _step_through(
     store: RunStore,
     model: SimModel,
     schedule: Schedule,
+    custom: CustomMetrics,
     session: Session,
     start: int,
     bar: ProgressLine | None,
@@ -272,7 +276,7 @@ def _step_through(
         kill_point("step")
         if session.tripped is not None:  # this step's decisions were lost: resume redoes it
             return "failed"
-        model_rows, agent_rows = collect_step(model)
+        model_rows, agent_rows = collect_step(model, custom)
         store.add_rows("model", model_rows)
         store.add_rows("agents", agent_rows)
         last = model.done or step + 1 >= spec.steps or session.budget_exhausted
@@ -297,6 +301,22 @@ def _step_through(
         if session.budget_exhausted:
             return "budget_exhausted"
     return "completed"
+
+
+def _collect_start(store: RunStore, model: SimModel, custom: CustomMetrics) -> None:
+    """Step -1 is the starting state, before any step or intervention: the network (as in
+    graphs.parquet) and, for a model that has one, the model and agent rows. Written only by a
+    fresh start; a resumed run's rows before its checkpoint are already counted."""
+    from simsocial.collect import collect_step
+
+    if model.graph is not None:
+        store.add_graph(-1, model.graph.edges())
+    if model.has_starting_state:
+        model.step_index = -1
+        model_rows, agent_rows = collect_step(model, custom)
+        model.step_index = 0
+        store.add_rows("model", model_rows)
+        store.add_rows("agents", agent_rows)
 
 
 def _stop(

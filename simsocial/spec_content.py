@@ -42,10 +42,12 @@ def check_content(spec: ScenarioSpec) -> list[tuple[Where, str]]:
         return problems
     population = Population(nodes, blocks, frozenset(fields), count)
     problems.extend(spec.check_population(population))
-    if spec.interventions:
-        from simsocial.interventions.against import check_interventions
+    if spec.interventions or spec.metrics:
+        from simsocial.interventions.against import check_interventions, check_metrics
 
-        problems.extend(check_interventions(spec, spec.vocabulary(population)))
+        vocabulary = spec.vocabulary(population)
+        problems.extend(check_metrics(spec, vocabulary))
+        problems.extend(check_interventions(spec, vocabulary))
     return problems
 
 

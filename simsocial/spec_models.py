@@ -20,6 +20,7 @@ from pydantic import (
 
 from simsocial.limits import steps_problem, within
 from simsocial.llm.config import LLMConfig
+from simsocial.metrics import MetricSpec
 from simsocial.spec_base import LocatedValueError, StrictModel
 
 __all__ = ["LocatedValueError", "StrictModel"]  # re-exported: scenario kinds import them here
@@ -169,6 +170,14 @@ class ScenarioSpec(StrictModel):
         default_factory=list,
         description="What-if events applied at a step or on a condition (README: Interventions).",
     )
+    metrics: dict[str, MetricSpec] = Field(
+        default_factory=dict,
+        description=(
+            "Custom metrics by name, each a model.parquet column computed every step and "
+            "readable by `when:` conditions: {mean|sum|count|min|max: EXPR, where: EXPR} over "
+            "agent attributes, or {hook: NAME} (README: Custom metrics)."
+        ),
+    )
 
     @field_validator("steps")
     @classmethod
@@ -183,6 +192,17 @@ class ScenarioSpec(StrictModel):
     def check_population(self, population: Population) -> list[tuple[tuple[str | int, ...], str]]:
         """Problems only the files reveal (e.g. more seeds than agents); a kind adds its own."""
         return []
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
+        """Names conditions can read: identifiers other than `step`."""
+        from simsocial.metrics import check_names
+
+        problems = check_names(list(value), frozenset())
+        if problems:
+            raise LocatedValueError([((name,), message) for name, message in problems])
+        return value
 
     @model_validator(mode="after")
     def _interventions_fit_spec(self) -> ScenarioSpec:

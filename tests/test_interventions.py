@@ -88,7 +88,7 @@ def test_set_state_zealots_never_change_and_are_logged(tmp_path):
         assert all(opinions(result, step)[i] == "B" for i in (1, 2, 3))
     late = result.llm_calls[result.llm_calls.step >= 1]
     assert not set(late.agent_id) & {1, 2, 3}
-    assert result.model.zealots.tolist() == [0, 3, 3, 3]
+    assert result.model.zealots.tolist() == [0, 0, 3, 3, 3]  # step -1: the starting state
 
 
 def test_fraction_selector_is_seeded_and_sized(tmp_path):

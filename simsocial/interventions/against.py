@@ -4,15 +4,19 @@ A selector naming a trait no agent has would select nobody; a `set_state` value 
 scenario's labels would fail at the step it fires; a condition over a metric the model does not
 report would never hold; a kind needing a hook the model lacks would stop the run. Each is a
 located problem here, before any model is built (simsocial.vocabulary says what each kind has).
+Custom metrics (simsocial.metrics) are checked the same way: the attributes their expressions
+read must be agent traits, and their names must not hide a built-in metric.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from simsocial.interventions.conditions import parse_condition
 from simsocial.interventions.registry import KINDS, parse_params
 from simsocial.interventions.select import Selector
+from simsocial.metrics import check_names, unknown_attribute
 from simsocial.spec_errors import did_you_mean, show_value
 from simsocial.vocabulary import Vocabulary, allows, shown
 
@@ -30,6 +34,8 @@ def check_interventions(
     """Located problems of every intervention against the run's steps and, when the kind declares
     its vocabulary, against what its agents and model have."""
     problems: list[tuple[Where, str]] = []
+    if vocabulary is not None:
+        vocabulary = replace(vocabulary, metrics=vocabulary.metrics | set(spec.metrics))
     for i, item in enumerate(spec.interventions):
         at: Where = ("interventions", i)
         if item.at is not None and item.at >= spec.steps:
@@ -56,6 +62,24 @@ def check_interventions(
         state = getattr(params, "state", None)
         if item.do in STATE_KINDS and isinstance(state, dict):
             problems.extend(_state(state, vocabulary, (*at, "state")))
+    return problems
+
+
+def check_metrics(spec: ScenarioSpec, vocabulary: Vocabulary | None) -> list[tuple[Where, str]]:
+    """Located problems of the custom metrics: a name that hides a built-in metric, an
+    expression reading an attribute the kind's agents do not have."""
+    if vocabulary is None:
+        return []
+    builtin = vocabulary.metrics - {"step"}
+    problems: list[tuple[Where, str]] = [
+        (("metrics", name), message) for name, message in check_names(list(spec.metrics), builtin)
+    ]
+    known = sorted({*vocabulary.traits, *vocabulary.state})
+    for name, item in spec.metrics.items():
+        for key, names in item.attributes().items():
+            for attribute in sorted(names - set(known)):
+                message = unknown_attribute(attribute, known, vocabulary.kind)
+                problems.append((("metrics", name, key), message))
     return problems
 
 

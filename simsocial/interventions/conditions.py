@@ -2,12 +2,18 @@
 
 A condition is a Python expression checked against a whitelist of AST nodes (names, numbers,
 comparisons, and/or/not, arithmetic, abs/min/max), never passed to `eval`. Names are the model's
-metrics (its DataCollector reporters and summary values) plus `step`.
+metrics (its DataCollector reporters, summary values and the scenario's custom metrics) plus
+`step`. The same language, with string literals, reads agent attributes in custom metrics
+(`opinion == 'A'`, simsocial.metrics).
+
+A metric that is NaN (a mean over no agents) is undefined, not a number to compare: a condition
+reading it fails like one that divides by zero, since `nan > 0.5` would be silently false forever.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -63,15 +69,23 @@ class Condition:
 
     def holds(self, metrics: Mapping[str, Any]) -> bool:
         """True when the condition holds for these metric values; a metric without a value yet
-        (None) makes it False. Arithmetic that fails raises ConditionFailed: a condition that
-        divides by zero is broken, not false."""
+        (None) makes it False. Arithmetic that fails, or a NaN metric, raises ConditionFailed: a
+        condition that divides by zero is broken, not false."""
+        value = self.value(metrics)
+        return False if value is None else bool(value)
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        """The expression's value, or None when a name it reads has no value (None)."""
         try:
-            return bool(_eval(self.tree.body, metrics))
+            return _eval(self.tree.body, values)
         except _Missing:
-            return False
+            return None
+        except _Undefined as exc:
+            raise ConditionFailed(
+                f"{exc.args[0]} is NaN (undefined: an aggregate over no agents)"
+            ) from None
         except (ArithmeticError, TypeError) as exc:
-            values = {n: metrics.get(n) for n in sorted(self.names)}
-            shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+            shown = ", ".join(f"{n} = {values.get(n)!r}" for n in sorted(self.names))
             reason = "divides by zero" if isinstance(exc, ZeroDivisionError) else str(exc)
             raise ConditionFailed(f"{reason} ({shown})" if shown else reason) from None
 
@@ -80,8 +94,13 @@ class _Missing(Exception):
     """A metric without a value at this step (e.g. None before the first update)."""
 
 
-def parse_condition(text: str) -> Condition:
-    """Parse and check a condition; ConditionError says what is not allowed, and where."""
+class _Undefined(Exception):
+    """A metric whose value is NaN: reading it is an error, never a silent False."""
+
+
+def parse_condition(text: str, *, strings: bool = False) -> Condition:
+    """Parse and check a condition; ConditionError says what is not allowed, and where.
+    `strings` admits string literals (agent expressions compare labels: `opinion == 'A'`)."""
     if not text.strip():
         raise ConditionError("is empty; write a condition such as `m > 0.5`")
     if len(text) > MAX_LENGTH:
@@ -102,7 +121,7 @@ def parse_condition(text: str) -> Condition:
         raise ConditionError(f"is nested {depth} levels deep; at most {MAX_DEPTH} are allowed")
     names: set[str] = set()
     for node in ast.walk(tree):
-        _check(node, names)
+        _check(node, names, strings)
     return Condition(text, tree, frozenset(names))
 
 
@@ -116,15 +135,16 @@ def _depth(tree: ast.AST) -> int:
     return deepest
 
 
-def _check(node: ast.AST, names: set[str]) -> None:
+def _check(node: ast.AST, names: set[str], strings: bool) -> None:
     allowed = (
         ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.BinOp, ast.Compare,
         ast.Load, *_BINARY, *_COMPARE, *_UNARY,
     )  # fmt: skip
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool | int | float):
+        if isinstance(node.value, bool | int | float) or (strings and isinstance(node.value, str)):
             return
-        raise ConditionError(f"only numbers and true/false are allowed, got {node.value!r}")
+        allowed_here = "numbers, 'text'" if strings else "numbers"
+        raise ConditionError(f"only {allowed_here} and true/false are allowed, got {node.value!r}")
     if isinstance(node, ast.Name):
         if node.id not in FUNCTIONS:
             names.add(node.id)
@@ -154,6 +174,8 @@ def _eval(node: ast.expr, metrics: Mapping[str, Any]) -> Any:
         value = metrics.get(node.id)
         if value is None:
             raise _Missing(node.id)
+        if isinstance(value, float) and math.isnan(value):
+            raise _Undefined(node.id)
         return value
     if isinstance(node, ast.BoolOp):
         values = (_eval(v, metrics) for v in node.values)

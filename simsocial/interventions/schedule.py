@@ -3,7 +3,7 @@
 The runner owns the schedule (the model only offers hooks: simsocial.hooks). It calls
 `schedule.apply_due(model)` after setting `model.step_index` and before `model.step()`, so an
 intervention `at: t` changes what the agents of step t see, and a `when:` condition reads the
-metrics as they stood after step t - 1.
+metrics as they stood after step t - 1 (at step 0: the starting state), custom ones included.
 What fired is part of the checkpoint: on resume the fresh model replays those applications from
 their logged payloads (same ids, same links) before its saved state is restored.
 """
@@ -20,6 +20,7 @@ from simsocial.interventions.registry import KINDS, Act, InterventionKind, parse
 from simsocial.spec_errors import did_you_mean
 
 if TYPE_CHECKING:
+    from simsocial.metrics import CustomMetrics
     from simsocial.model import SimModel
     from simsocial.spec_models import InterventionSpec
 
@@ -36,7 +37,8 @@ class _Entry:
 class Schedule:
     """The scenario's interventions and which of them have fired."""
 
-    def __init__(self, items: list[InterventionSpec]):
+    def __init__(self, items: list[InterventionSpec], custom: CustomMetrics | None = None):
+        self.custom = custom  # the scenario's `metrics:`, which conditions read by name
         self.entries = [
             _Entry(
                 i,
@@ -53,7 +55,7 @@ class Schedule:
 
     def check(self, model: SimModel) -> None:
         """Kinds the model supports and metrics it has: a one-line error before any step."""
-        names = set(metrics(model))
+        names = set(metrics(model, self.custom))
         for entry in self.entries:
             where = f"interventions.{entry.index}"
             hook = entry.kind.needs
@@ -88,7 +90,7 @@ class Schedule:
             else:
                 if entry.index in fired_once and not entry.spec.repeat:
                     continue
-                values = values if values is not None else metrics(model)
+                values = values if values is not None else metrics(model, self.custom)
                 try:
                     due = entry.condition.holds(values)
                 except ConditionFailed as exc:
@@ -144,13 +146,16 @@ class Schedule:
         self.fired = [dict(f) for f in fired]
 
 
-def metrics(model: SimModel) -> dict[str, Any]:
-    """What conditions can read: model reporters, summary values, and `step`."""
+def metrics(model: SimModel, custom: CustomMetrics | None = None) -> dict[str, Any]:
+    """What conditions can read: model reporters, summary values, custom metrics, and `step`
+    (the step about to run; the values are those after the step before it)."""
     model_reporters, _ = model.reporters()
     values: dict[str, Any] = {}
     for name, reporter in model_reporters.items():
         value = getattr(model, reporter) if isinstance(reporter, str) else reporter(model)
         values[name] = value
     values.update(model.summary())
+    if custom is not None:
+        values.update(custom.values(model, model.step_index - 1))
     values["step"] = model.step_index
     return {k: v for k, v in values.items() if isinstance(v, int | float | bool) or v is None}

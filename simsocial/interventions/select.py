@@ -85,7 +85,7 @@ def _draw(model: SimModel, ids: list[int], k: int) -> list[int]:
 def _matches(agent: Any, trait: dict[str, Any]) -> bool:
     """Every key matches: equal, one of a list of values, or contained in a list attribute."""
     for key, wanted in trait.items():
-        value = _trait(agent, key)
+        value = trait_value(agent, key)
         if isinstance(wanted, list):
             ok = value in wanted
         elif isinstance(value, list | tuple | set):
@@ -110,7 +110,7 @@ def _has(agent: Any, key: str) -> bool:
     return hasattr(persona, key) or (isinstance(demographics, dict) and key in demographics)
 
 
-def _trait(agent: Any, key: str) -> Any:
+def trait_value(agent: Any, key: str) -> Any:
     """An agent attribute, else a persona field or demographic (object or mapping), else None."""
     if hasattr(agent, key):
         return getattr(agent, key)

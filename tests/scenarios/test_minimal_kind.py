@@ -48,7 +48,7 @@ def scenario(tmp_path, model: str, voters: int = 20):
 def test_the_twin_that_always_approves_gives_full_approval(tmp_path):
     result = simsocial.run(scenario(tmp_path, "scripted/fixed?answer=yes"))
     assert result.status == "completed"
-    assert result.model["approval"].tolist() == [1.0, 1.0, 1.0]
+    assert result.model["approval"].tolist() == [0.0, 1.0, 1.0, 1.0]  # step -1: nobody voted yet
     assert len(result.llm_calls) == 3 * 20 * 2  # a vote and a reason per voter and step
     assert (result.run_dir / "report.html").exists()
 

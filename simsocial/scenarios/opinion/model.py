@@ -109,6 +109,7 @@ class OpinionModel(SimModel):
         super().__init__(spec, session, log_event)
         self.params = spec.opinion
         self.adoption = self.params.experiment == "adoption"
+        self.has_starting_state = not self.adoption  # each step is its own poll at one m
         self.counts = {"A": 0, "B": 0, "failed": 0}
         self.updates = 0
         self.consensus_at: int | None = None
@@ -154,7 +155,7 @@ class OpinionModel(SimModel):
             "updates": "updates",
             "consensus": lambda m: m.consensus_at is not None,
             "zealots": lambda m: sum(1 for a in m.by_id.values() if a.zealot),
-        }, {"opinion": "opinion", "node": "node", **self._block_reporter()}
+        }, {"opinion": "opinion", "zealot": "zealot", "node": "node", **self._block_reporter()}
 
     def _block_reporter(self) -> dict[str, str]:
         """agents.parquet gets `block` when the network is a stochastic block model."""
