@@ -33,6 +33,9 @@ def collect_step(
     agent_rows: list[dict[str, Any]] = []
     if agent_reporters:
         frame = collector.get_agent_vars_dataframe()  # indexed by (Step, AgentID)
+        text = [c for c, kind in frame.dtypes.items() if kind.kind == "O"]
+        if len(text):  # a missing value in a text column is None, not pandas' float NaN
+            frame[text] = frame[text].astype(object).where(frame[text].notna(), None)
         names = list(frame.columns)
         agent_ids = frame.index.get_level_values("AgentID")
         agent_rows = [

@@ -273,3 +273,24 @@ def test_a_dead_model_is_counted_in_the_manifest_not_rated_three(tmp_path):
     assert model_reporters["missed"](model) == 0  # a seeded villager without a reply is no miss
     records = [r for a in model.villagers for r in a.mind.stream.records]
     assert records and all(r.importance is None for r in records)
+
+
+def test_persona_demographics_are_agent_columns_for_subgroup_views(tmp_path):
+    """Every demographic key of the persona file is an agents.parquet column (None for the
+    generated villagers without one), and a custom metric can aggregate it."""
+    spec = simsocial.load_scenario(
+        EXAMPLE,
+        overrides=[
+            "llm.model=scripted/gossip?about=mayor&p=1",
+            f"outputs.dir={tmp_path}",
+            "outputs.report=false",
+            "metrics={mean_age: {mean: age}}",
+        ],
+    )
+    result = simsocial.run(spec)
+    agents = result.agents
+    first = agents[agents.step == agents.step.max()].set_index("name")
+    assert first.loc["Sam Moore", "age"] == 67 and first.loc["Sam Moore", "occupation"] == "retired"
+    assert set(first["occupation"].dropna()) >= {"student", "retired"}
+    ages = first["age"].dropna()
+    assert result.model["mean_age"].iloc[-1] == pytest.approx(ages.mean())

@@ -284,7 +284,27 @@ class DiffusionModel(SimModel):
             "memories": lambda a: len(a.mind.stream),
             "node": "node",
             **({"block": "block"} if self.spec.network.generator == "stochastic_block" else {}),
+            **self.demographic_reporters(),
         }
+
+    def demographic_reporters(self) -> dict[str, Any]:
+        """One agents.parquet column per demographic key any persona has (None where a persona
+        lacks it), so subgroup views are one groupby away; a key whose values mix numbers and
+        text is written as text (a Parquet column has one type)."""
+        values: dict[str, set[type]] = {}
+        for agent in self.villagers:
+            for key, value in agent.persona.demographics.items():
+                values.setdefault(key, set()).add(type(value))
+        reporters = {}
+        for key in sorted(set(values) - {"name", "node", "block", "informed", "aware"}):
+            as_text = len(values[key] - {bool}) > 1
+
+            def column(agent: Any, key: str = key, as_text: bool = as_text) -> Any:
+                value = agent.persona.demographics.get(key)
+                return str(value) if as_text and value is not None else value
+
+            reporters[key] = column
+        return reporters
 
     def manifest_extras(self) -> dict[str, Any]:
         """LLM asks per agent-step by purpose, for comparison with the paper's call counts."""
