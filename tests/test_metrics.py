@@ -30,7 +30,7 @@ PER_BLOCK = {
     "zealots_block1": {"mean": "zealot", "where": "block == 1"},
     "share_b_block0": {"mean": "opinion == 'B'", "where": "block == 0"},
     "zealot_count": {"count": "zealot"},
-    "in_block2": {"mean": "zealot", "where": "block == 2"},
+    "zealots_b1": {"mean": "opinion == 'B'", "where": "zealot and block == 1"},
 }
 
 
@@ -69,7 +69,7 @@ def test_per_block_zealot_share_is_exact(tmp_path: Path) -> None:
     assert after["zealots_block1"].tolist() == [0.0, 0.0, 0.0]
     assert after["share_b_block0"].tolist() == [1.0, 1.0, 1.0]
     assert after["zealot_count"].tolist() == [10.0, 10.0, 10.0]
-    assert model["in_block2"].isna().all()  # a mean over nobody: NaN, never 0
+    assert model["zealots_b1"].isna().all()  # a mean over nobody: NaN, never 0
     assert model.loc[-1, "zealots_block0"] == 0.0  # before step 0's intervention
     agents = result.agents
     by_block = agents[agents.step == 2].groupby("block")["zealot"].mean()
@@ -109,8 +109,8 @@ def test_when_condition_reads_a_custom_metric(tmp_path: Path) -> None:
 
 def test_condition_reading_nan_stops_with_the_metric_and_step(tmp_path: Path) -> None:
     data = scenario(tmp_path)
-    data["interventions"] = [{"when": "in_block2 > 0.5", "do": "broadcast", "message": "x"}]
-    with pytest.raises(InterventionError, match=r"in_block2 is NaN.*|step 0.*in_block2"):
+    data["interventions"] = [{"when": "zealots_b1 > 0.5", "do": "broadcast", "message": "x"}]
+    with pytest.raises(InterventionError, match=r"zealots_b1 is NaN.*|step 0.*zealots_b1"):
         simsocial.run(parse_scenario(data))
 
 
@@ -160,6 +160,16 @@ def test_a_killed_run_resumes_to_the_same_tables(tmp_path: Path, point: str) -> 
         ({"x": {"mean": "__import__('os')"}}, "metrics.x.mean", "only abs(), min() and max()"),
         ({"x": {"hook": "nowhere"}}, "metrics.x.hook", "unknown metric hook 'nowhere'"),
         ({"step": {"mean": "zealot"}}, "metrics.step", "plain identifier"),
+        (
+            {"c": {"mean": "opinion == 'C'"}},
+            "metrics.c.mean",
+            "never holds: opinion is 'A' or 'B' for every agent, never \"C\"",
+        ),
+        (
+            {"b2": {"mean": "zealot", "where": "2 == block"}},
+            "metrics.b2.where",
+            "block is 0 or 1 for every agent, never 2",
+        ),
     ],
 )
 def test_validate_locates_metric_errors(

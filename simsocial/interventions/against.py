@@ -10,6 +10,7 @@ read must be agent traits, and their names must not hide a built-in metric.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -75,12 +76,39 @@ def check_metrics(spec: ScenarioSpec, vocabulary: Vocabulary | None) -> list[tup
         (("metrics", name), message) for name, message in check_names(list(spec.metrics), builtin)
     ]
     known = sorted({*vocabulary.traits, *vocabulary.state})
+    values = {**vocabulary.state, **vocabulary.traits}
     for name, item in spec.metrics.items():
         for key, names in item.attributes().items():
             for attribute in sorted(names - set(known)):
                 message = unknown_attribute(attribute, known, vocabulary.kind)
                 problems.append((("metrics", name, key), message))
+        for key, text in item.expressions().items():
+            for attribute, literal in compared_literals(text):
+                allowed = values.get(attribute)
+                if attribute in values and not allows(allowed, literal):
+                    message = (
+                        f"`{text}` never holds: {attribute} is {shown(allowed)} for every "
+                        f"agent, never {show_value(literal)}"
+                    )
+                    problems.append((("metrics", name, key), message))
     return problems
+
+
+def compared_literals(text: str) -> list[tuple[str, Any]]:
+    """(attribute, literal) pairs an agent expression tests for equality (`opinion == 'C'`):
+    a literal outside the attribute's values makes a metric silently 0 or empty."""
+    pairs = []
+    for node in ast.walk(parse_condition(text, strings=True).tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True):
+            if not isinstance(op, ast.Eq | ast.NotEq):
+                continue
+            for named, literal in ((left, right), (right, left)):
+                if isinstance(named, ast.Name) and isinstance(literal, ast.Constant):
+                    pairs.append((named.id, literal.value))
+    return pairs
 
 
 def _metrics(text: str, vocabulary: Vocabulary, at: Where) -> list[tuple[Where, str]]:
