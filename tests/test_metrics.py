@@ -204,3 +204,13 @@ def test_a_text_value_is_not_a_number(tmp_path: Path) -> None:
 def test_spec_error_without_a_file() -> None:
     with pytest.raises(SpecError, match=r"metrics\.x"):
         parse_scenario({"name": "n", "kind": "opinion", "metrics": {"x": {}}})
+
+
+def test_the_report_shows_custom_metrics_with_what_they_are(tmp_path: Path) -> None:
+    """report.html lists each scenario metric with its final value and its definition."""
+    from simsocial.analysis.report import summary_json, write_report
+
+    result = simsocial.run(parse_scenario(scenario(tmp_path)), report=False)
+    html = write_report(result.run_dir).read_text()
+    assert "share_b_block0" in html and "over agents where `block == 0`" in html
+    assert summary_json(result.run_dir)["custom_metrics"]["zealots_block0"] == 1.0

@@ -64,6 +64,7 @@ def summary_json(run_dir: str | Path) -> dict[str, Any]:
         "failures": run.manifest.get("failures") or [],
         "cache": run.manifest.get("cache") or {},
         "metrics": module.summarize(run) if module is not None else {},
+        "custom_metrics": {name: value for name, value, _ in custom_metrics(run)},
     }
 
 
@@ -85,9 +86,12 @@ def write_report(run_dir: str | Path) -> Path:
         error=run.manifest.get("error"),
         verdict=metrics.get("verdict"),
         metrics=[
-            (k, show_value(v), meaning(k, glossary(module)))
-            for k, v in metrics.items()
-            if k != "verdict"
+            *(
+                (k, show_value(v), meaning(k, glossary(module)))
+                for k, v in metrics.items()
+                if k != "verdict"
+            ),
+            *((k, show_value(v), text) for k, v, text in custom_metrics(run)),
         ],
         no_metrics=_why_no_metrics(run, module),
         network=[(k, v, meaning(k, NETWORK)) for k, v in network_rows(run)],
@@ -107,6 +111,27 @@ def write_report(run_dir: str | Path) -> Path:
     kill_point("report")
     os.replace(tmp, target)
     return target
+
+
+def custom_metrics(run: Run) -> list[tuple[str, Any, str]]:
+    """The scenario's own metrics (`metrics:` in its file): name, final value from
+    model.parquet, and what it is, said from its definition."""
+    rows = []
+    for name, spec in (run.spec.get("metrics") or {}).items():
+        column = run.model[name] if name in run.model.columns else None
+        value = column.iloc[-1] if column is not None and len(column) else None
+        rows.append((name, value, _described(spec)))
+    return rows
+
+
+def _described(spec: dict[str, Any]) -> str:
+    if spec.get("hook"):
+        return f"scenario metric: the Python hook `{spec['hook']}`; last model.parquet row"
+    aggregate = next((k for k in ("mean", "sum", "count", "min", "max") if spec.get(k)), "?")
+    where = f" over agents where `{spec['where']}`" if spec.get("where") else " over all agents"
+    return (
+        f"scenario metric: {aggregate} of `{spec.get(aggregate)}`{where}; final step, model.parquet"
+    )
 
 
 def glossary(module: ModuleType | None) -> dict[str, str]:
