@@ -219,8 +219,8 @@ class RunStore:
         for path in self._checkpoint_candidates():
             try:
                 return checkpoint.read(path)
-            except checkpoint.CheckpointError:
-                continue
+            except checkpoint.CheckpointError as exc:  # an older one will do: say so
+                self.warnings.append(f"{exc}; used an earlier checkpoint")
         return None
 
     def _checkpoint_candidates(self) -> list[Path]:
