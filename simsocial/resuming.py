@@ -27,7 +27,7 @@ RESUME_KEYS = (
 """What `resume --set` may change: how the run reaches its model, never what the run is."""
 
 
-def finish_ended(spec: ScenarioSpec, store: RunStore, manifest: dict[str, Any]) -> Result:
+def finish_ended(store: RunStore, manifest: dict[str, Any]) -> Result:
     """A run killed after its commit point: its tables are whole; finish what came after."""
     store.verify_tables(manifest["tables"])
     finished = False

@@ -132,23 +132,27 @@ def resume(
                 f"start it again with `simsocial run FILE --out {run_dir}`"
             )
         spec = resumed_spec(run_dir, overrides)
-        preflight_models(spec)
         store = RunStore(run_dir)
-        if not store.manifest_path.exists():  # killed between spec.yaml and the manifest
+        manifest = store.read_manifest() if store.manifest_path.exists() else None
+        reopening = False
+        if manifest is not None:
+            if (manifest.get("branch") or {}).get("ready") is False:
+                raise RunError(
+                    f"{run_dir} is a branch that was stopped while it was being set up; "
+                    "delete it and branch again"
+                )
+            committed = manifest.get("tables") is not None
+            reopening = committed and manifest.get("status") == "budget_exhausted"
+            if committed and not (reopening and overrides):  # no model call: no preflight
+                return finish_ended(store, manifest)
+            if not committed and manifest.get("status") in ENDED:
+                raise RunError(f"{run_dir} already ended ({manifest['status']}); nothing to resume")
+        preflight_models(spec)  # only now: the run is about to call its models
+        if manifest is None:  # killed between spec.yaml and the manifest
             store.write_manifest(new_manifest(spec, new_run_id(spec)))
-        manifest = store.read_manifest()
-        if (manifest.get("branch") or {}).get("ready") is False:
-            raise RunError(
-                f"{run_dir} is a branch that was stopped while it was being set up; delete it "
-                "and branch again"
-            )
-        if manifest.get("tables") is not None:
-            if manifest.get("status") != "budget_exhausted" or not overrides:
-                return finish_ended(spec, store, manifest)
+        elif reopening:
             refuse_if_still_spent(spec, manifest)
             reopen(store, manifest)
-        elif manifest.get("status") in ENDED:
-            raise RunError(f"{run_dir} already ended ({manifest['status']}); nothing to resume")
         if overrides:  # kept with the run, so a later resume continues with them
             write_atomic(run_dir / "spec.yaml", dump_spec(spec).encode())
         store.discard_consolidated()

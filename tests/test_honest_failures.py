@@ -135,3 +135,25 @@ def test_a_branch_with_a_larger_budget_is_not_exhausted(tmp_path, larger):
 
     (child,) = branch(tmp_path / "parent", 1, 1, overrides)
     assert child.status == ("completed" if larger else "budget_exhausted")
+
+
+def test_finishing_a_committed_run_needs_no_model(tmp_path):
+    """Killed after its tables were committed, before its report: resume writes the report even
+    when the run's endpoint is gone (only a resume that will call the model is preflighted)."""
+    import os
+    import subprocess
+    import sys
+
+    with OpenAIServer(answer=always_k) as server:
+        path = scenario(tmp_path, "openai/test", api_base=server.base_url, retries=0)
+        text = path.read_text().replace("report: false", "report: true")
+        path.write_text(text)
+        killed = subprocess.run(
+            [sys.executable, "-m", "simsocial.cli", "run", str(path), "--out",
+             str(tmp_path / "r"), "--quiet"],
+            env={**os.environ, "SIMSOCIAL_KILL_AT": "report"}, check=False,
+        )  # fmt: skip
+    assert killed.returncode == -9  # the server is gone from here on
+    assert RunStore(tmp_path / "r").read_manifest()["report"] == "pending"
+    assert main(["resume", str(tmp_path / "r"), "--quiet"]) == 0
+    assert (tmp_path / "r" / "report.html").exists()
