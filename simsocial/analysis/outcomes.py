@@ -47,7 +47,11 @@ def custom_metric_names(run: Run) -> list[str]:
 def final_custom_values(run_dir: str | Path) -> dict[str, Any]:
     """Per custom metric: its value in the last row of model.parquet (None when the run wrote
     no row or no such column, so the sweep table still has the column)."""
-    run = load_run(run_dir)
+    return final_values(load_run(run_dir))
+
+
+def final_values(run: Run) -> dict[str, Any]:
+    """`final_custom_values` of a run already loaded (the report reads them too)."""
     names = custom_metric_names(run)
     if not names:
         return {}

@@ -52,6 +52,8 @@ def analysis_module(run: Run) -> ModuleType | None:
 
 def summary_json(run_dir: str | Path) -> dict[str, Any]:
     """Manifest essentials, the LLM accounting and the kind's metrics, as JSON-ready values."""
+    from simsocial.analysis.outcomes import final_values
+
     run = load_run(run_dir)
     module = analysis_module(run)
     return {
@@ -64,7 +66,7 @@ def summary_json(run_dir: str | Path) -> dict[str, Any]:
         "failures": run.manifest.get("failures") or [],
         "cache": run.manifest.get("cache") or {},
         "metrics": module.summarize(run) if module is not None else {},
-        "custom_metrics": {name: value for name, value, _ in custom_metrics(run)},
+        "custom_metrics": final_values(run),
     }
 
 
@@ -116,12 +118,10 @@ def write_report(run_dir: str | Path) -> Path:
 def custom_metrics(run: Run) -> list[tuple[str, Any, str]]:
     """The scenario's own metrics (`metrics:` in its file): name, final value from
     model.parquet, and what it is, said from its definition."""
-    rows = []
-    for name, spec in (run.spec.get("metrics") or {}).items():
-        column = run.model[name] if name in run.model.columns else None
-        value = column.iloc[-1] if column is not None and len(column) else None
-        rows.append((name, value, _described(spec)))
-    return rows
+    from simsocial.analysis.outcomes import final_values
+
+    defined = run.spec.get("metrics") or {}
+    return [(name, value, _described(defined[name])) for name, value in final_values(run).items()]
 
 
 def _described(spec: dict[str, Any]) -> str:
