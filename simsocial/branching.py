@@ -24,7 +24,7 @@ from simsocial import checkpoint
 from simsocial.errors import RunError
 from simsocial.parts import DamagedRun, part_files, read_verified, write_atomic
 from simsocial.runlock import DirectoryLock
-from simsocial.store import TABLES, RunStore
+from simsocial.store import RunStore
 
 if TYPE_CHECKING:
     from simsocial.llm import Gateway
@@ -45,7 +45,7 @@ def branch(
     """Fork `run_dir` after `at` steps into `n` branches and run each to its end."""
     from simsocial.manifest import new_manifest, new_run_id
     from simsocial.preflight import preflight_models
-    from simsocial.runner import execute_in
+    from simsocial.runner import execute_in, register_tables
     from simsocial.spec import dump_spec, load_scenario
 
     parent = Path(run_dir).resolve()
@@ -55,7 +55,9 @@ def branch(
         spec = load_scenario(parent / "spec.yaml", overrides)
         _keep_population(load_scenario(parent / "spec.yaml"), spec)
         preflight_models(spec)
-        prefix = {name: _prefix(parent, manifest, name, state["rows"][name]) for name in TABLES}
+        prefix = {
+            name: _prefix(parent, manifest, name, rows) for name, rows in state["rows"].items()
+        }
         home = parent / "branches"
         first = len(list(home.glob(f"at{at}-*"))) if home.exists() else 0
         seeds = branch_seeds(int(manifest["seed"]), at, first + n)[first:]
@@ -64,6 +66,7 @@ def branch(
             branch_seed = int(manifest["seed"]) if keep_seed else seed
             with DirectoryLock(home / f"at{at}-{index:02d}") as lock:
                 store = RunStore(lock.directory)
+                register_tables(store, spec)
                 write_atomic(store.run_dir / "spec.yaml", dump_spec(spec).encode())
                 store.write_manifest(
                     {

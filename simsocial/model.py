@@ -10,7 +10,7 @@ This module is the one place that gathers: scenarios and minds only yield asks.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import networkx as nx
@@ -21,6 +21,8 @@ from simsocial.rounds import Rounds, advance
 from simsocial.state import Stateful
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from simsocial.llm import Session
     from simsocial.spec_models import ScenarioSpec
 
@@ -31,6 +33,9 @@ class SimModel(Stateful, mesa.Model):
     """A Mesa model whose agents think through one shared LLM session."""
 
     STATE = ("done",)
+    # the kind's own tables of the run directory (name -> Arrow schema), registered with the
+    # store before anything is written; their rows come from `drain_tables` after every step
+    TABLES: ClassVar[dict[str, pa.Schema]] = {}
 
     def __init__(self, spec: ScenarioSpec, session: Session, log_event: EventSink | None = None):
         super().__init__(rng=spec.seed)
@@ -148,6 +153,11 @@ class SimModel(Stateful, mesa.Model):
     def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Mesa DataCollector reporters (model, agent) for model.parquet and agents.parquet."""
         return {}, {}
+
+    def drain_tables(self) -> dict[str, pa.Table]:
+        """Rows added to the kind's own tables since the last call (the runner writes them after
+        the starting state and after every step, before a checkpoint counts them)."""
+        return {}
 
     def prompt_templates(self) -> dict[str, str]:
         """Scenario prompt templates by name, hashed into the manifest."""

@@ -65,6 +65,7 @@ class ChunkedTable:
         self.name = name
         self.schema = schema
         self.rows: list[dict[str, Any]] = []
+        self.batches: list[pa.Table] = []  # columnar rows, after `rows` in order
         self.parts = 0  # durable part files (set from the checkpoint on resume)
         self.written = 0  # rows in those part files
 
@@ -80,6 +81,18 @@ class ChunkedTable:
     def extend(self, rows: Iterable[dict[str, Any]]) -> None:
         self.rows.extend(rows)
 
+    def append_table(self, rows: pa.Table) -> None:
+        """Columnar rows; dict rows buffered before them stay before them (`rows` always
+        follow `batches`)."""
+        if rows.num_rows:
+            self._batch_rows()
+            self.batches.append(rows if self.schema is None else rows.cast(self.schema))
+
+    def _batch_rows(self) -> None:
+        if self.rows:
+            self.batches.append(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
     def write_part(self, table: pa.Table) -> None:
         """One more part file, named by index and digest."""
         sink = pa.BufferOutputStream()
@@ -93,10 +106,12 @@ class ChunkedTable:
         self.written += table.num_rows
 
     def flush(self) -> None:
-        if not self.rows:
+        self._batch_rows()
+        if not self.batches:
             return
-        self.write_part(pa.Table.from_pylist(self.rows, schema=self.schema))
-        self.rows.clear()
+        merged = pa.concat_tables(self.batches, promote_options="permissive")
+        self.batches = []
+        self.write_part(merged.combine_chunks())
 
     def truncate(self, parts: int, written: int = 0) -> None:
         """Drop part files written after the checkpoint that recorded `parts`."""
@@ -106,6 +121,7 @@ class ChunkedTable:
         self.parts = parts
         self.written = written
         self.rows.clear()
+        self.batches.clear()
 
     def problem(self, parts: int, written: int) -> str | None:
         """Why the first `parts` part files are not the ones a checkpoint counted, if they are

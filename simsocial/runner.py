@@ -189,6 +189,7 @@ def execute_in(
         stream=_draw_stream(spec, manifest),
     )
     model_cls = KINDS[spec.kind].load("model")
+    register_tables(store, spec)
     model: SimModel = model_cls(spec, session, store.log_event)
     start = 0
     custom = CustomMetrics(spec.metrics)
@@ -280,6 +281,7 @@ def _step_through(
         kill_point("step")
         if session.tripped is not None:  # this step's decisions were lost: resume redoes it
             return "failed"
+        _drain(store, model)
         model_rows, agent_rows = collect_step(model, custom)
         store.add_rows("model", model_rows)
         store.add_rows("agents", agent_rows)
@@ -313,6 +315,7 @@ def _collect_start(store: RunStore, model: SimModel, custom: CustomMetrics) -> N
     fresh start; a resumed run's rows before its checkpoint are already counted."""
     from simsocial.collect import collect_step
 
+    _drain(store, model)  # e.g. the platform's users and their first follows
     if model.graph is not None:
         store.add_graph(-1, model.graph.edges())
     if model.has_starting_state:
@@ -321,6 +324,19 @@ def _collect_start(store: RunStore, model: SimModel, custom: CustomMetrics) -> N
         model.step_index = 0
         store.add_rows("model", model_rows)
         store.add_rows("agents", agent_rows)
+
+
+def register_tables(store: RunStore, spec: ScenarioSpec) -> None:
+    """The scenario kind's own tables, before any row is written or a checkpoint loaded."""
+    from simsocial.scenarios import KINDS
+
+    for name, schema in KINDS[spec.kind].load("model").TABLES.items():
+        store.register_table(name, schema)
+
+
+def _drain(store: RunStore, model: SimModel) -> None:
+    for name, rows in model.drain_tables().items():
+        store.add_arrow(name, rows)
 
 
 def _stop(

@@ -1,7 +1,8 @@
 """The run directory: append-only Parquet chunks, a manifest, checkpoints, in a crash-safe order.
 
 Layout (see README): manifest.json, spec.yaml, <table>.parquet for events, llm_calls, model,
-agents and graphs, checkpoint/, report.html. While a run goes, rows are appended as part files
+agents and graphs (and the tables a scenario kind registers, e.g. the platform's posts, votes
+and follows), checkpoint/, report.html. While a run goes, rows are appended as part files
 parts/<table>-NNNNNN-<digest>.parquet (the digest of the file's bytes is in its name, so a
 damaged or swapped part is recognised) and flushed at each checkpoint. Every file is written to a
 temporary name and renamed, and nothing is deleted before what replaces it is durable:
@@ -36,7 +37,7 @@ from simsocial.errors import RunError
 from simsocial.faults import kill_point
 from simsocial.parts import ChunkedTable, DamagedRun, write_atomic
 
-TABLES = ("events", "llm_calls", "model", "agents", "graphs")
+TABLES = ("events", "llm_calls", "model", "agents", "graphs")  # every run has these
 
 # Fixed column types, so that part files from different chunks always concatenate.
 EVENT_SCHEMA = pa.schema(
@@ -127,8 +128,25 @@ class RunStore:
             else:
                 rows.append(record)
 
+    def register_table(self, name: str, schema: pa.Schema) -> None:
+        """A scenario's own table (`<name>.parquet`), checkpointed, consolidated, committed,
+        resumed and branched like the built-in ones. Registered before anything is written or a
+        checkpoint is loaded; registering the same table again with the same schema is a no-op."""
+        table = self.tables.get(name)
+        if table is not None:
+            if name in TABLES or table.schema != schema:
+                raise ValueError(f"table {name!r} is already registered with another schema")
+            return
+        if not name.isidentifier() or name in ("manifest", "spec", "report", "sweep"):
+            raise ValueError(f"{name!r} cannot name a table of the run directory")
+        self.tables[name] = ChunkedTable(self.parts_dir, name, schema)
+
     def add_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         self.tables[table].extend(rows)
+
+    def add_arrow(self, table: str, rows: pa.Table) -> None:
+        """Columnar rows (a scenario's platform tables), in the table's registered schema."""
+        self.tables[table].append_table(rows)
 
     def add_graph(self, step: int, edges: Iterable[tuple[int, int]]) -> None:
         self.tables["graphs"].extend(

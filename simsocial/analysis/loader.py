@@ -20,7 +20,7 @@ from simsocial.errors import SimsocialError
 if TYPE_CHECKING:
     import networkx as nx
 
-TABLES = ("events", "llm_calls", "model", "agents", "graphs")
+TABLES = ("events", "llm_calls", "model", "agents", "graphs")  # every run's; kinds add theirs
 
 
 class RunDirError(SimsocialError, ValueError):
@@ -60,6 +60,19 @@ class Run:
     model = _table_property("model")
     agents = _table_property("agents")
     graphs = _table_property("graphs")
+
+    def table_names(self) -> list[str]:
+        """Every table of the run: the committed ones, else the built-in ones and any other
+        with part files (a scenario kind's own tables, e.g. posts, votes, follows)."""
+        committed = self.manifest.get("tables")
+        if isinstance(committed, dict):
+            return list(committed)
+        found = list(TABLES)
+        for part in sorted((self.run_dir / "parts").glob("*-*-*.parquet")):
+            name = part.name.split("-")[0]
+            if name not in found:
+                found.append(name)
+        return found
 
     @property
     def kind(self) -> str:

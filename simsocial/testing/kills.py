@@ -20,7 +20,6 @@ import pandas as pd
 
 from simsocial.faults import ENV
 
-TABLES = ("events", "model", "agents", "graphs", "llm_calls")
 VOLATILE = ("latency_s", "run_id")  # wall-clock time and the run's own id differ by design
 CLI = [sys.executable, "-m", "simsocial.cli"]
 
@@ -50,7 +49,7 @@ def tables(run_dir: Path) -> dict[str, pd.DataFrame]:
 
     run = load_run(run_dir)
     found = {}
-    for name in TABLES:
+    for name in run.table_names():
         frame = run.table(name)
         found[name] = frame.drop(columns=[c for c in VOLATILE if c in frame.columns])
     return found
