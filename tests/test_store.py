@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+import pytest
 
 from simsocial.store import RunStore
 
@@ -51,3 +52,46 @@ def test_empty_tables_still_readable(tmp_path):
     assert list(pd.read_parquet(tmp_path / "events.parquet").columns) == [
         "step", "agent_id", "kind", "payload",
     ]  # fmt: skip
+
+
+def test_a_registered_table_is_checkpointed_truncated_and_committed(tmp_path):
+    """A kind's own table (the platform's posts) behaves like a built-in one: rows after the
+    last checkpoint are discarded on resume, dict rows and columnar rows keep their order."""
+    import pyarrow as pa
+
+    schema = pa.schema([("post_id", pa.int64()), ("text", pa.string())])
+    store = RunStore(tmp_path)
+    store.register_table("posts", schema)
+    store.register_table("posts", schema)  # the same again: a no-op
+    store.add_rows("posts", [{"post_id": 0, "text": "dict row"}])
+    store.add_arrow("posts", pa.table({"post_id": [1, 2], "text": ["col a", "col b"]}))
+    store.add_rows("posts", [{"post_id": 3, "text": "dict again"}])
+    store.save_checkpoint({"next_step": 1})
+    store.add_arrow("posts", pa.table({"post_id": [4], "text": ["after the checkpoint"]}))
+    store.flush()  # killed here
+
+    reopened = RunStore(tmp_path)
+    reopened.register_table("posts", schema)
+    assert reopened.load_checkpoint()["rows"]["posts"] == 4
+    recorded = reopened.consolidate()
+    frame = pd.read_parquet(tmp_path / "posts.parquet")
+    assert frame["post_id"].tolist() == [0, 1, 2, 3] and recorded["posts"]["rows"] == 4
+    assert frame["text"].tolist()[:2] == ["dict row", "col a"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("events", "already registered"),
+        ("posts", "already registered"),
+        ("manifest", "cannot name a table"),
+        ("../x", "cannot name a table"),
+    ],
+)
+def test_registered_tables_cannot_shadow_the_run_directory(tmp_path, name, message):
+    import pyarrow as pa
+
+    store = RunStore(tmp_path)
+    store.register_table("posts", pa.schema([("x", pa.int64())]))
+    with pytest.raises(ValueError, match=message):
+        store.register_table(name, pa.schema([("y", pa.string())]))
