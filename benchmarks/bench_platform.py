@@ -41,13 +41,13 @@ def filled(posts: int, users: int, seed: int) -> Platform:
     columns["order"] = [0] * posts
     columns["kind"] = ["post"] * posts
     columns["text"] = [""] * posts
-    for name in ("shared_id",):
-        columns[name] = [-1] * posts
+    columns["shared_id"] = [-1] * posts
     for name in ("news_ref", "image_ref"):
         columns[name] = [None] * posts
     platform.ups = rng.poisson(2.0, posts).tolist()
     platform.downs = rng.poisson(1.0, posts).tolist()
     platform.replies = [0] * posts
+    platform.shares = [0] * posts
     return platform
 
 

@@ -40,19 +40,25 @@ class PlatformView:
     ups: np.ndarray
     downs: np.ndarray
     replies: np.ndarray  # direct and indirect replies in the post's thread (top posts)
+    shares: np.ndarray  # times the post was shared (reposted)
+    vote_voter: np.ndarray  # every vote, in the order cast: who, on which post, +1 or -1
+    vote_post: np.ndarray
+    vote_value: np.ndarray
     following: dict[int, frozenset[int]]  # user -> the users they follow now
+    users: dict[str, np.ndarray]  # per-user attributes the scenario supplies (e.g. party)
 
 
 class Platform(Stateful):
     """The platform's state: four append-only tables, and the derived counts rankers need."""
 
-    STATE = ("tables", "ups", "downs", "replies", "voted", "following")
+    STATE = ("tables", "ups", "downs", "replies", "shares", "voted", "following")
 
     def __init__(self) -> None:
         self.tables = _Tables()
         self.ups: list[int] = []  # per post
         self.downs: list[int] = []
         self.replies: list[int] = []  # per post: replies in the thread it starts
+        self.shares: list[int] = []  # per post: times shared
         self.voted: set[tuple[int, int]] = set()  # (voter, post)
         self.following: dict[int, set[int]] = {}
 
@@ -87,8 +93,14 @@ class Platform(Stateful):
     def has_voted(self, voter: int, post_id: int) -> bool:
         return (voter, post_id) in self.voted
 
-    def view(self, now: int, candidates: np.ndarray | None = None) -> PlatformView:
-        """A read-only view for rankers; `candidates` default to the top-level posts."""
+    def view(
+        self,
+        now: int,
+        candidates: np.ndarray | None = None,
+        users: dict[str, np.ndarray] | None = None,
+    ) -> PlatformView:
+        """A read-only view for rankers; `candidates` default to the top-level posts, `users`
+        are per-user attribute arrays indexed by user id (e.g. partisanship)."""
         posts = self.posts
         parent = posts.array("parent_id")
         ups = np.asarray(self.ups, dtype=np.int64)
@@ -96,7 +108,9 @@ class Platform(Stateful):
         if candidates is None:
             candidates = np.flatnonzero(parent == -1)
         arrays = [posts.array(c) for c in ("step", "author", "thread_id")]
-        for array in (*arrays, parent, ups, downs):
+        votes = [self.tables.votes.array(c) for c in ("voter", "post_id", "value")]
+        attributes = {name: np.asarray(values) for name, values in (users or {}).items()}
+        for array in (*arrays, *votes, *attributes.values(), parent, ups, downs):
             array.flags.writeable = False
         return PlatformView(
             now=now,
@@ -109,7 +123,12 @@ class Platform(Stateful):
             ups=ups,
             downs=downs,
             replies=np.asarray(self.replies, dtype=np.int64),
+            shares=np.asarray(self.shares, dtype=np.int64),
+            vote_voter=votes[0],
+            vote_post=votes[1],
+            vote_value=votes[2],
             following={user: frozenset(f) for user, f in self.following.items()},
+            users=attributes,
         )
 
     # --- actions -------------------------------------------------------------------------------
@@ -160,6 +179,7 @@ class Platform(Stateful):
         """Pass a post on as a new top-level post of the sharer (a retweet, a crosspost)."""
         self._check_user(author)
         self._check_post(post_id)
+        self.shares[post_id] += 1
         new_id = len(self.posts)
         return self._append(new_id, new_id, -1, author, step, 0, "share", text, post_id, None, None)
 
@@ -215,6 +235,7 @@ class Platform(Stateful):
         self.ups.append(0)
         self.downs.append(0)
         self.replies.append(0)
+        self.shares.append(0)
         return post_id
 
     def _check_user(self, user: int) -> None:
