@@ -203,9 +203,13 @@ def _resolve_paths(model: BaseModel, at: Loc, base: Path, place: Any) -> list[Pr
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     problems.extend(_resolve_paths(item, (*at, name, str(i)), base, place))
-        elif isinstance(value, str) and isinstance(extra, dict) and extra.get("x-relative-path"):
-            resolved = absolute(base, value)
-            setattr(model, name, str(resolved))
+        elif (
+            isinstance(value, str | Path)
+            and isinstance(extra, dict)
+            and extra.get("x-relative-path")
+        ):
+            resolved = absolute(base, str(value))
+            setattr(model, name, resolved if isinstance(value, Path) else str(resolved))
             reason = file_problem(resolved, "a file")
             if reason is not None:
                 problems.append(place((*at, name), f"{reason}: {show_value(value)} ({resolved})"))

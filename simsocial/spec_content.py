@@ -3,8 +3,10 @@
 Runs after the spec's keys are valid and its paths resolved, so `simsocial validate` reads what
 `run` will read: the edge list (every line two node ids), the persona files (a `name` column, rows
 that are personas), and then checks each intervention against the scenario's vocabulary (traits,
-state values, metrics, hooks). Problems come back as (key path, message) pairs for the loader to
-locate at the key's line; a problem inside a named file carries that file's own `file:line`.
+state values, metrics, hooks). A block that names a file of its own (e.g. the forum's real
+threads) reads it in a `check_files()` method returning (key path within the block, message)
+pairs. Problems come back as (key path, message) pairs for the loader to locate at the key's
+line; a problem inside a named file carries that file's own `file:line`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def check_content(spec: ScenarioSpec) -> list[tuple[Where, str]]:
         count += len(people)
         fields |= {"name", "description", "traits", "model"}
         fields |= {key for p in people for key in p.demographics}
+    problems.extend(_block_files(spec, ()))
     if problems:
         return problems
     population = Population(nodes, blocks, frozenset(fields), count)
@@ -83,3 +86,15 @@ def _persona_files(model: BaseModel, at: Where) -> Iterator[tuple[Where, str]]:
             yield from _persona_files(value, (*at, name))
         elif isinstance(value, str) and isinstance(extra, dict) and extra.get("x-persona-file"):
             yield (*at, name), value
+
+
+def _block_files(model: BaseModel, at: Where) -> Iterator[tuple[Where, str]]:
+    """What each block's own `check_files()` finds in the files it names, at any depth."""
+    check = getattr(model, "check_files", None)
+    if callable(check):
+        for where, message in check():
+            yield (*at, *where), message
+    for name in type(model).model_fields:
+        value: Any = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _block_files(value, (*at, name))

@@ -1,0 +1,1 @@
+"""The forum scenario kind (SimReddit): communities, personas, threads, votes, judges."""
