@@ -298,5 +298,15 @@ def test_realism_spec_defaults_and_descriptions() -> None:
     spec = RealismSpec(real=Path("x.jsonl"))
     assert (spec.pairs, spec.model) == (20, None)
     assert all(field.description for field in RealismSpec.model_fields.values())
-    with pytest.raises(ValueError):
-        RealismSpec.model_validate({"real": "x.jsonl", "pairs": 0})
+    for bad in ({"pairs": 0}, {"model": "offline"}, {"model": " "}, {"pair": 3}):
+        with pytest.raises(ValueError):
+            RealismSpec.model_validate({"real": "x.jsonl", **bad})
+
+
+def test_a_line_separator_inside_a_json_string_does_not_split_the_line(tmp_path: Path) -> None:
+    """JSON may carry a raw U+2028 in a string; the loader's lines are the file's \\n lines."""
+    thread = {"title": "t\u2028u", "body": "b", "replies": [{"author": "a", "text": "x\u2029y"}]}
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(thread, ensure_ascii=False) + "\n", encoding="utf-8")
+    (loaded,) = load_real_threads(path)
+    assert loaded.title == "t\u2028u" and loaded.replies == [("a", "x\u2029y")]

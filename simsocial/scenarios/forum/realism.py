@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 from scipy import stats
 
 from simsocial.llm.prompts import Template
-from simsocial.scenarios.forum.judge import clip
+from simsocial.scenarios.forum.judge import OFFLINE, clip
 from simsocial.spec_base import StrictModel
 from simsocial.spec_models import RELATIVE_PATH
 from simsocial.userfiles import UserFileError, display, read_text
@@ -87,6 +87,13 @@ class RealismSpec(StrictModel):
         None, min_length=1, description="Judge model string; null uses the run's llm.model."
     )
 
+    @field_validator("model")
+    @classmethod
+    def _an_llm_judge(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() in ("", OFFLINE):
+            raise ValueError("must be a model string or null: the realism check needs an LLM")
+        return value
+
     def check_files(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Problems in the real-threads file, for `simsocial validate` (spec_content)."""
         try:
@@ -109,7 +116,8 @@ def load_real_threads(path: str | Path) -> list[RealThread]:
     """Every thread of a JSONL file (see the module docstring); UserFileError on a broken line."""
     shown = display(path)
     threads: list[RealThread] = []
-    for number, line in enumerate(read_text(path, "a JSONL file of threads").splitlines(), 1):
+    # split at "\n" only: JSON text may hold a raw U+2028, which splitlines() would break on
+    for number, line in enumerate(read_text(path, "a JSONL file of threads").split("\n"), 1):
         if not line.strip():
             continue
         try:
