@@ -5,7 +5,8 @@ The report opens offline in any browser (figures are embedded as base64 PNG) and
 sentence, and where the raw tables are. Every number sits beside a glossary line (meaning, unit,
 source: simsocial.analysis.glossary). What to measure is the scenario kind's business:
 `simsocial.scenarios.KINDS[kind].analysis` provides `summarize(run)`, `figures(run)`, optionally
-`tables(run)`, and `GLOSSARY` for its metrics.
+`tables(run)` and `sections(run)` (titled HTML such as a forum's rendered threads), and
+`GLOSSARY` for its metrics.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ FILE_NOTES = {
     "checkpoint": "state for simsocial resume",
     "parts": "chunks of an unfinished run, not yet consolidated",
     "branches": "runs forked from this one (simsocial branch), each a run directory",
+    "users.parquet": "the platform's users: user_id, name, persona, community, step joined",
+    "posts.parquet": "every post, reply and share: post_id, thread_id, parent_id (-1: top), "
+    "author, step, order in its thread, kind, text, shared_id, refs",
+    "votes.parquet": "every vote: voter, post_id, value (+1 up, -1 down), step",
+    "follows.parquet": "follow and unfollow actions: source, target, step, on",
     "figures": "this report's figures as PNG files",
     "report.html": "this report",
 }
@@ -100,6 +106,7 @@ def write_report(run_dir: str | Path) -> Path:
         interventions=intervention_rows(run),
         figures=figures,
         tables=_tables(run, module),
+        sections=_sections(run, module),
         llm=_llm_rows(run.manifest.get("llm") or {}),
         files=_files(run.run_dir),
         run_dir=str(run.run_dir),
@@ -173,6 +180,16 @@ def _tables(run: Run, module: ModuleType | None) -> list[dict[str, Any]]:
          "rows": [[show_value(v) for v in row] for row in frame.itertuples(index=False)]}
         for title, frame in module.tables(run)
     ]  # fmt: skip
+
+
+def _sections(run: Run, module: ModuleType | None) -> list[dict[str, Any]]:
+    """The kind's `sections(run)` (optional): a plain-text title, escaped by the template, and
+    HTML the module built with every piece of run text escaped, shown as it is."""
+    from markupsafe import Markup
+
+    if module is None or not hasattr(module, "sections"):
+        return []
+    return [{"title": title, "html": Markup(body)} for title, body in module.sections(run)]
 
 
 def _llm_rows(llm: dict[str, Any]) -> list[tuple[str, str, str]]:
