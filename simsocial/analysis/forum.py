@@ -74,8 +74,9 @@ GLOSSARY = {
     "action_failures_by": f"those failures by action; counts; {_EV} (action_failed)",
     "realism_error": "share of (real, generated) thread pairs where the judge took the generated "
     f"one for real (paper: 0.41 for humans, chance 0.5); 0-1; {_EV} (realism)",
-    "realism_ci_low": f"lower end of the error's 95% BCa bootstrap CI (seeded); 0-1; {_EV}",
-    "realism_ci_high": f"upper end of the error's 95% BCa bootstrap CI (seeded); 0-1; {_EV}",
+    "realism_ci_low": f"lower end of the error's 95% percentile bootstrap CI (seeded with the "
+    f"run's seed; none for one pair); 0-1; {_EV}",
+    "realism_ci_high": f"upper end of the error's 95% percentile bootstrap CI; 0-1; {_EV}",
     "realism_n": f"pairs the realism judge decided; count; {_EV} (realism)",
     "realism_failures": f"pairs the realism judge gave no answer on (left out); count; {_EV}",
 }
@@ -129,10 +130,11 @@ def verdict(m: dict[str, Any]) -> str:
     if m["votes"]:
         said.append(f"{m['votes']} votes, {m['up_share']:.0%} up, mean score {m['score_mean']:.2f}")
     if m["realism_error"] is not None:
+        low, high = m["realism_ci_low"], m["realism_ci_high"]
+        ci = "no CI" if low is None else f"95% CI {low:.0%}-{high:.0%}"
         said.append(
             f"the realism judge took the generated thread for the real one in "
-            f"{m['realism_error']:.0%} of {m['realism_n']} pairs (95% CI "
-            f"{m['realism_ci_low']:.0%}-{m['realism_ci_high']:.0%}; paper "
+            f"{m['realism_error']:.0%} of {m['realism_n']} pairs ({ci}; paper "
             f"{PAPER_REALISM_ERROR:.0%} for human judges, chance 50%)"
         )
     return "; ".join(said) + "."

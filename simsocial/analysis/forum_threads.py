@@ -21,8 +21,6 @@ import pandas as pd
 from simsocial.analysis.loader import Run
 from simsocial.platform.html import frame, vote_counts
 
-BOOTSTRAP_RESAMPLES = 9999
-
 
 def posts_of(run: Run) -> pd.DataFrame:
     """posts.parquet sorted by thread and position, or an empty frame with its columns."""
@@ -143,32 +141,18 @@ def vote_stats(posts: pd.DataFrame, votes: pd.DataFrame | None) -> dict[str, flo
     }
 
 
-def error_rate(correct: Sequence[bool], seed: int) -> dict[str, float | int | None]:
-    """The pairwise judge's error rate (share of pairs it got wrong) with a seeded 95% BCa
-    bootstrap CI; all-equal answers have no spread, so their CI is the rate itself."""
-    from scipy.stats import bootstrap
-
-    wrong = 1.0 - np.asarray(correct, dtype=float)
-    if wrong.size == 0:
-        return {"realism_error": None, "realism_ci_low": None, "realism_ci_high": None,
-                "realism_n": 0}  # fmt: skip
-    rate = float(wrong.mean())
-    if wrong.size < 2 or np.all(wrong == wrong[0]):
-        low = high = rate
-    else:
-        ci = bootstrap(
-            (wrong,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=0.95,
-            method="BCa", rng=np.random.default_rng(seed),
-        ).confidence_interval  # fmt: skip
-        low, high = float(ci.low), float(ci.high)
-    return {"realism_error": rate, "realism_ci_low": low, "realism_ci_high": high,
-            "realism_n": int(wrong.size)}  # fmt: skip
-
-
 def realism_stats(run: Run) -> dict[str, float | int | None]:
-    """The realism check's error rate and CI over the pairs the judge decided."""
+    """The realism check's error rate with its seeded bootstrap CI (the check's own
+    `error_rate`) over the pairs the judge decided; unanswered pairs counted apart."""
+    from simsocial.scenarios.forum.realism import error_rate
+
     pairs = run.payloads("realism")
     answered = pairs["correct"].dropna() if "correct" in pairs else pd.Series(dtype=bool)
-    stats = error_rate(answered.astype(bool).tolist(), int(run.spec.get("seed", 0)))
-    stats["realism_failures"] = len(pairs) - len(answered)
-    return stats
+    found = error_rate(answered.astype(bool).tolist(), int(run.spec.get("seed", 0)))
+    return {
+        "realism_error": found["error_rate"],
+        "realism_ci_low": found["ci_low"],
+        "realism_ci_high": found["ci_high"],
+        "realism_n": found["n"],
+        "realism_failures": len(pairs) - len(answered),
+    }

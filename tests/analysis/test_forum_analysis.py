@@ -15,7 +15,7 @@ from scipy.stats import bootstrap
 
 from simsocial.analysis import forum, load_run, summary_json, write_report
 from simsocial.analysis.forum_spread import spread, spread_figure
-from simsocial.analysis.forum_threads import error_rate, replies
+from simsocial.analysis.forum_threads import replies
 from simsocial.analysis.glossary import NO_DESCRIPTION
 from simsocial.scenarios import KINDS, ScenarioKind
 
@@ -55,10 +55,11 @@ def test_speaker_flags_per_reply(run_dir):
 
 
 def test_realism_error_has_a_seeded_bootstrap_ci(run_dir):
-    """3 wrong of 9 answered pairs; the CI is scipy's BCa with the run's seed, reproducible."""
+    """3 wrong of 9 answered pairs; the CI is scipy's percentile bootstrap with the run's seed
+    (the realism check's own error_rate), reproducible."""
     metrics = forum.summarize(load_run(run_dir))
     wrong = np.array([0.0] * 6 + [1.0] * 3)
-    expected = bootstrap((wrong,), np.mean, n_resamples=9999, method="BCa",
+    expected = bootstrap((wrong,), np.mean, method="percentile",
                          rng=np.random.default_rng(7)).confidence_interval  # fmt: skip
     assert metrics["realism_ci_low"] == pytest.approx(expected.low)
     assert metrics["realism_ci_high"] == pytest.approx(expected.high)
@@ -67,12 +68,28 @@ def test_realism_error_has_a_seeded_bootstrap_ci(run_dir):
     assert "41% for human judges, chance 50%" in metrics["verdict"]
 
 
-def test_error_rate_without_spread_or_pairs():
-    """All answers right: error 0 with a CI of [0, 0]; no pairs: nothing to report."""
-    assert error_rate([True] * 5, seed=1) == {
-        "realism_error": 0.0, "realism_ci_low": 0.0, "realism_ci_high": 0.0, "realism_n": 5,
-    }  # fmt: skip
-    assert error_rate([], seed=1)["realism_error"] is None
+def realism_only(answers: list[bool | None]) -> dict[str, pd.DataFrame]:
+    """The known run with its realism events replaced by these answers."""
+    frames = tables()
+    events = frames["events"][frames["events"]["kind"] != "realism"]
+    extra = [
+        {"step": 3, "agent_id": -1, "kind": "realism",
+         "payload": json.dumps({"pair": i, "real_first": True, "guessed_real": None,
+                                "correct": c})}
+        for i, c in enumerate(answers)
+    ]  # fmt: skip
+    return {**frames, "events": pd.concat([events, pd.DataFrame(extra)], ignore_index=True)}
+
+
+def test_realism_without_spread_one_pair_or_none(tmp_path):
+    """All right: error 0 with a CI of [0, 0]; one pair: no CI, said so; no pairs: None."""
+    right = forum.summarize(load_run(write_forum_run(tmp_path / "a", realism_only([True] * 5))))
+    assert (right["realism_error"], right["realism_ci_low"], right["realism_ci_high"]) == (0, 0, 0)
+    one = forum.summarize(load_run(write_forum_run(tmp_path / "b", realism_only([False, None]))))
+    assert one["realism_error"] == 1.0 and one["realism_ci_low"] is None
+    assert one["realism_n"] == 1 and one["realism_failures"] == 1 and "no CI" in one["verdict"]
+    none = forum.summarize(load_run(write_forum_run(tmp_path / "c", realism_only([]))))
+    assert none["realism_error"] is None and "realism" not in none["verdict"]
 
 
 def test_offline_judge_is_named_a_proxy(tmp_path):
