@@ -47,7 +47,8 @@ GLOSSARY = {
     "thread_length_min": f"fewest replies in a thread; replies; {_POSTS}",
     "thread_length_max": f"most replies in a thread; replies; {_POSTS}",
     "new_speaker_share": "replies whose author wrote nothing earlier in the thread (top post "
-    f"included), over all replies; 0-1; {_POSTS}",
+    "included), over all replies; a first reply is always new, so it runs above "
+    f"forum.new_speaker_p; 0-1; {_POSTS}",
     "same_speaker_twice": "replies whose author also wrote the reply right before in the same "
     f"thread; must be 0; count; {_POSTS}",
     "whatif_replies": f"replies a WhatIf intervention put into a thread; count; {_EV} (whatif)",
