@@ -38,11 +38,20 @@ class HearsBroadcasts(Protocol):
         ...
 
 
+@runtime_checkable
+class InjectsSpeaker(Protocol):
+    def inject_speaker(self, thread: int, reply: int, persona: str, mode: str) -> None:
+        """`persona` writes reply `reply` of thread `thread`, in place of the speaker the rules
+        would pick (mode replace) or as an extra reply there (insert)."""
+        ...
+
+
 HOOKS: dict[str, type] = {
     "add_agent": AddsAgents,
     "remove_agent": RemovesAgents,
     "remove_edges": CutsLinks,
     "deliver": HearsBroadcasts,
+    "inject_speaker": InjectsSpeaker,
 }
 
 

@@ -11,6 +11,7 @@ Kinds are registered with `@intervention(name, ParamsModel)`; see `registry` for
 from __future__ import annotations
 
 from simsocial.errors import InterventionError
+from simsocial.interventions import forum_kinds as _forum_kinds  # noqa: F401  (whatif)
 from simsocial.interventions import kinds as _kinds  # noqa: F401  (registers the generic kinds)
 from simsocial.interventions.conditions import Condition, ConditionError, parse_condition
 from simsocial.interventions.registry import (

@@ -25,6 +25,8 @@ Policies (what they answer to a choice between `labels`):
   a list of ``text``/``evidence`` objects gives one insight restating the newest statement that
   names the keyword (else the newest one) and citing those statements.
   The information-diffusion twin: a known spreading probability per telling.
+- ``forum``    ``bad=<n>``: the SimReddit twin (simsocial.llm.scripted_forum): unique persona
+  lines, hashed posts and replies, a judge that flags only uncivil text, uniform votes.
 
 Without `choice_labels` (a plain complete()), majority and degree infer the labels from the prompt
 and answer ``[label]``; other policies answer ``text`` (default "ok"). A JSON-schema request gets
@@ -51,10 +53,11 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 
+from simsocial.llm import scripted_forum
 from simsocial.llm.prompts import STRUCTURED_REPAIR
 from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
 
-POLICIES = ("fixed", "random", "majority", "degree", "echo", "gossip")
+POLICIES = ("fixed", "random", "majority", "degree", "echo", "gossip", "forum")
 _COMMON = {"fail", "latency", "invalid", "text"}
 _PARAMS = {
     "fixed": {"answer"},
@@ -63,6 +66,7 @@ _PARAMS = {
     "degree": {"offset"},
     "echo": set(),
     "gossip": {"about", "p"},
+    "forum": scripted_forum.PARAMS,
 }
 _OPINION_LINES = re.compile(r"^[ \t]*[^:\n]{1,80}?[ \t]*:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 _OPTION_LINES = re.compile(r"^[ \t]*(\w+)\)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
@@ -143,6 +147,10 @@ class ScriptedProvider:
         label_logprobs = None
         if request.json_schema is not None:
             text = self._structured_text(request)
+        elif self.policy == "forum":
+            text, label_logprobs = scripted_forum.answer(
+                request, key, prompt, self.params, self.invalid
+            )
         elif self.policy == "gossip" and not request.choice_labels:
             told = self._gossip_line(prompt)
             p = float(self.params.get("p", 0.5))

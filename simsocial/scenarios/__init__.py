@@ -95,4 +95,21 @@ KINDS: dict[str, ScenarioKind] = {
         # densified. Not conversations/utterances/calls_*: they count activity, not its effect.
         outcomes=("aware_end_true", "aware_end_reported", "hallucinated_end", "density_end"),
     ),
+    "forum": ScenarioKind(
+        name="forum",
+        summary="SimReddit (Park et al. 2022): persona threads, votes, rule judge, realism.",
+        spec="simsocial.scenarios.forum.spec:ForumSpec",
+        model="simsocial.scenarios.forum.model:ForumModel",
+        analysis="simsocial.analysis.forum",
+        trajectory="replies",
+        # what the threads came out like: length, who speaks, rule-breaking, how they were
+        # received, and whether a judge could tell them from real ones. Not posts/votes counts.
+        outcomes=(
+            "mean_replies",
+            "new_speaker_share",
+            "violation_rate",
+            "score_mean",
+            "realism_error",
+        ),
+    ),
 }
