@@ -177,3 +177,6 @@ def random_feed(
     for row in range(len(viewers)):
         feeds[row, :take] = rng.choice(candidates, size=take, replace=False)
     return feeds
+
+
+from simsocial.platform import feed_rankers  # noqa: E402, F401  (registers the feed rankers)
