@@ -5,8 +5,8 @@ string, so one population can mix models. Loaders report bad rows with their fil
 `expand` grows a few hand-written seeds into many through structured output, rejecting
 duplicate names, and reports how spread out the traits are.
 
-Survey personas live in submodules, imported on demand: `anes` (the ANES 2020 loader and the
-`Respondent` record carrying its true answers), `anes_text` (the persona in words),
+Survey personas live in submodules, imported on demand: `anes` (the ANES 2020 loader),
+`respondent` (the `Respondent` record carrying its true answers), `anes_text` (its words),
 `anes_sampler` (weighted, seeded draws), `anes_synthetic` (a sampler calibrated to the published
 marginals, for users without the file), `enrich` (occupation, hobbies and bio from an LLM) and
 `anes_spec` (the persona source block a scenario kind embeds).

@@ -19,125 +19,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from simsocial.personas import Persona
 from simsocial.personas import anes_codes as codes
+from simsocial.personas.respondent import Respondent, hated, loved
 from simsocial.userfiles import UserFileError, display, problem
+
+__all__ = ["AnesFile", "AnesFileError", "Respondent", "load_anes", "required_columns"]
 
 WHAT = "an ANES 2020 Time Series CSV"
 
 
 class AnesFileError(UserFileError):
     """The ANES file cannot be used; `str()` is `file[:line]: what`."""
-
-
-class Respondent(BaseModel):
-    """One survey persona: who it is in words (`text`) and the answers it truly gave.
-
-    `answers` holds the raw codes of every field in `anes_codes.ANSWERS` (None: missing);
-    `extra` the columns a user mapped beside them. Enrichment (occupation, hobbies, bio) comes
-    from an LLM later and is empty until then.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    answers: dict[str, int | None]
-    extra: dict[str, int | None] = Field(default_factory=dict)
-    love: tuple[str, ...] = ()
-    hate: tuple[str, ...] = ()
-    weight: float | None = None
-    occupation: str | None = None
-    hobbies: tuple[str, ...] = ()
-    bio: str | None = None
-
-    @model_validator(mode="after")
-    def _every_answer(self) -> Respondent:
-        """The same answer keys on every persona, so audits can rely on them."""
-        if set(self.answers) != set(codes.ANSWERS):
-            missing = sorted(set(codes.ANSWERS) - set(self.answers))
-            unknown = sorted(set(self.answers) - set(codes.ANSWERS))
-            raise ValueError(f"answers need exactly {codes.ANSWERS}: missing {missing}, {unknown}")
-        return self
-
-    def answer(self, name: str) -> int | None:
-        """The coded answer of a field (or of a user-mapped column); None when missing."""
-        return self.answers[name] if name in self.answers else self.extra[name]
-
-    def label(self, name: str) -> str | None:
-        """The codebook label of a coded field's answer (age: the number as text)."""
-        value = self.answer(name)
-        if value is None:
-            return None
-        labels = codes.LABELS.get(name)
-        return labels[value] if labels is not None else str(value)
-
-    @property
-    def partisan_gap(self) -> int | None:
-        """Republican minus Democratic thermometer, -100..100 (an integer: thresholds exact)."""
-        dem, rep = self.answers["dem_thermometer"], self.answers["rep_thermometer"]
-        return None if dem is None or rep is None else rep - dem
-
-    @property
-    def partisanship(self) -> float | None:
-        """(Republican - Democratic thermometer) / 100, in [-1, 1]."""
-        gap = self.partisan_gap
-        return None if gap is None else gap / 100
-
-    @property
-    def party(self) -> str | None:
-        """Democrat, Republican or independent, by the sign of partisanship."""
-        gap = self.partisan_gap
-        if gap is None:
-            return None
-        return "Democrat" if gap < 0 else "Republican" if gap > 0 else "independent"
-
-    @property
-    def vote_choice(self) -> str | None:
-        """Biden, Trump or other (anes_codes.VOTE_CHOICE); None when missing."""
-        vote = self.answers["vote_2020"]
-        return None if vote is None else codes.VOTE_CHOICE[vote]
-
-    @property
-    def age_group(self) -> str | None:
-        return codes.age_group(self.answers["age"])
-
-    @property
-    def income_class(self) -> str | None:
-        return codes.income_class(self.answers["income"])
-
-    @property
-    def posts_per_day(self) -> float | None:
-        """Twitter use as a rate (anes_codes.TWITTER_PER_DAY); None for non-users/missing."""
-        use = self.answers["twitter_use"]
-        return None if use is None else codes.TWITTER_PER_DAY[use]
-
-    @property
-    def text(self) -> str:
-        """The full second-person persona (see simsocial.personas.anes_text.describe)."""
-        from simsocial.personas.anes_text import describe
-
-        return describe(self)
-
-    def to_persona(self, name: str | None = None) -> Persona:
-        """A plain Persona for the existing scenarios: the text and the labelled answers."""
-        demographics: dict[str, str | int | float] = {"source": self.source, "respondent": self.id}
-        for key in codes.ANSWERS:
-            label = self.label(key)
-            if label is not None:
-                demographics[key] = label
-        if self.partisanship is not None and self.party is not None:
-            demographics["partisanship"] = self.partisanship
-            demographics["party"] = self.party
-        return Persona(name=name or self.id, description=self.text, demographics=demographics)
 
 
 @dataclass(frozen=True)
@@ -290,7 +189,9 @@ def _judged(
     try:
         number = float(cell)
     except ValueError:
-        raise AnesFileError(shown, line, f"{code} ({kind}) is {cell!r}, not a number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise AnesFileError(shown, line, f"{code} ({kind}) is {cell!r}, not a number")
     if kind == "weight":
         if number < 0:
             counts[f"{int(number)} {codes.NEGATIVE.get(int(number), 'missing')}"] += 1
@@ -339,13 +240,3 @@ def _respondent(
         hate=hated(ratings),
         weight=values[codes.COLUMNS["weight"]],
     )
-
-
-def loved(ratings: Mapping[str, int | None]) -> tuple[str, ...]:
-    """Who is rated at 90 or above, in the map's order."""
-    return tuple(who for who, r in ratings.items() if r is not None and r >= codes.LOVE_AT)
-
-
-def hated(ratings: Mapping[str, int | None]) -> tuple[str, ...]:
-    """Who is rated at 10 or below, in the map's order."""
-    return tuple(who for who, r in ratings.items() if r is not None and r <= codes.HATE_AT)

@@ -20,7 +20,8 @@ import numpy as np
 
 from simsocial.errors import SimsocialError
 from simsocial.personas import anes_codes as codes
-from simsocial.personas.anes import AnesFile, Respondent
+from simsocial.personas.anes import AnesFile
+from simsocial.personas.respondent import Respondent
 
 REQUIRED = ("partisanship", "age")
 

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from simsocial.personas import anes_codes as codes
-from simsocial.personas.anes import Respondent, hated, loved
 from simsocial.personas.anes_sampler import PersonaSample
+from simsocial.personas.respondent import Respondent, hated, loved
 
 SOURCE = "synthetic-anes-2020-marginals"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 from simsocial.personas import anes_codes as codes
-from simsocial.personas.anes import Respondent
+from simsocial.personas.respondent import Respondent
 
 Person = Literal["second", "first"]
 

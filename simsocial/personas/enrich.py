@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simsocial.llm.prompts import Template
 from simsocial.llm.session import Session
-from simsocial.personas.anes import Respondent
 from simsocial.personas.anes_text import DEFAULT_PARTS, describe
+from simsocial.personas.respondent import Respondent
 from simsocial.rounds import Rounds
 
 BIO_MAX = 140

@@ -63,6 +63,12 @@ def test_every_column_is_mapped(anes: AnesFile) -> None:
     assert set(codes.LABELS) | {"age", "dem_thermometer", "rep_thermometer"} == set(codes.ANSWERS)
 
 
+def test_every_persona_carries_every_answer_key() -> None:
+    """Audits rely on the same keys everywhere: a record missing one is refused."""
+    with pytest.raises(ValueError, match="answers need exactly"):
+        Respondent(id="x", source="test", answers={"age": 40})
+
+
 def test_missing_values_are_none_and_counted_by_meaning(anes: AnesFile) -> None:
     """Negative codes, reserved codes (998, 12), unknown codes and blanks: None, and counted
     per variable with what they mean; nothing is filled in."""
@@ -206,6 +212,7 @@ def test_missing_columns_are_named_at_line_1(tmp_path: Path) -> None:
     [
         ({"V201600": "woman"}, ":3: V201600 (gender) is 'woman', not a number"),
         ({"V201600": "1.5"}, ":3: V201600 (gender) is '1.5', not a whole-number code"),
+        ({"V200010b": "nan"}, ":3: V200010b (weight) is 'nan', not a number"),
         ({"V200001": ""}, ":3: V200001 (case ID) is blank"),
         ({"V200001": 900001}, ":3: case ID 900001 repeats line 2"),
     ],
