@@ -5,6 +5,17 @@ Variable codes and value labels follow the ANES 2020 user guide and codebook (re
 Törnberg, Valeeva, Uitermark & Bail (arXiv 2310.05984) and their published code. Nothing here is
 survey data: only the names of columns and what their codes mean.
 
+Feeling thermometers used for the love/hate lists (`THERMOMETERS`, the published personas' set):
+V201156 Democrats, V201157 Republicans, V201151 Joe Biden, V201152 Donald Trump (pre-election);
+V202158 Anthony Fauci, V202159 Christian fundamentalists, V202160 feminists, V202161 liberals,
+V202164 conservatives, V202166 gay men and lesbians, V202168 Muslims, V202169 Christians,
+V202170 Jews, V202171 the police, V202172 transgender people, V202173 scientists, V202174 Black
+Lives Matter, V202175 journalists, V202176 NATO, V202178 the NRA, V202179 socialists, V202180
+capitalists, V202183 the #MeToo movement, V202184 rural Americans (post-election). The codes
+follow the codebook as far as it is known here; check them against your copy and pass your own
+map (`load_anes(thermometers=...)`) where they differ. Likewise `TWITTER_USE` labels codes 1-6
+(the published normalisation's scale): any other code in a real file is counted as unknown.
+
 Missing values: every negative code is missing (its meaning is named in the counts), and so are
 the few positive codes the codebook reserves for non-answers (`POSITIVE_MISSING`). A code that is
 neither labelled nor reserved is counted as unknown, never guessed.
