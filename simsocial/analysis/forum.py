@@ -49,8 +49,11 @@ GLOSSARY = {
     "new_speaker_share": "replies whose author wrote nothing earlier in the thread (top post "
     "included), over all replies; a first reply is always new, so it runs above "
     f"forum.new_speaker_p; 0-1; {_POSTS}",
-    "same_speaker_twice": "replies whose author also wrote the reply right before in the same "
-    f"thread; must be 0; count; {_POSTS}",
+    "same_speaker_twice": "replies whose author also wrote the post right before in the same "
+    f"thread (the top post included); must be 0; count; {_POSTS}",
+    "new_speaker_share_coin": "the model's own share of new speakers among replies where the "
+    "coin had both a new and an earlier persona to choose from (forced and WhatIf replies left "
+    "out; what forum.new_speaker_p sets); 0-1; from model.parquet (last row)",
     "whatif_replies": f"replies a WhatIf intervention put into a thread; count; {_EV} (whatif)",
     "judge": f"who decided rule violations: a model string, or 'offline' (lexicon proxy, not a "
     f"judge); {_EV} (judged)",
@@ -102,6 +105,7 @@ def summarize(run: Run) -> dict[str, Any]:
         "replies": int(top["replies"].sum()),
         **ft.length_stats(top["replies"].to_numpy()),
         **ft.speaker_stats(posts),
+        "new_speaker_share_coin": _last(run.model, "new_speaker_share"),
         "whatif_replies": len(run.payloads("whatif")),
         **ft.violation_stats(run),
         **ft.vote_stats(posts, votes),
@@ -124,7 +128,9 @@ def verdict(m: dict[str, Any]) -> str:
     said = [
         f"{m['threads']} thread(s) with {m['mean_replies']:.2f} replies on average (lengths "
         f"{m['thread_length_min']}-{m['thread_length_max']})",
-        "no replies" if speakers is None else f"{speakers:.0%} of replies by a new speaker",
+        "no replies"
+        if speakers is None
+        else f"{speakers:.0%} of replies by a new speaker" + _coin(m["new_speaker_share_coin"]),
         f"the same speaker twice in a row {rule}",
         _violations(m),
     ]
@@ -139,6 +145,10 @@ def verdict(m: dict[str, Any]) -> str:
             f"{PAPER_REALISM_ERROR:.0%} for human judges, chance 50%)"
         )
     return "; ".join(said) + "."
+
+
+def _coin(share: float | None) -> str:
+    return "" if share is None else f" ({share:.0%} where the rules' coin had a choice)"
 
 
 def _violations(m: dict[str, Any]) -> str:
@@ -266,6 +276,12 @@ def figures(run: Run) -> list[tuple[str, Figure]]:
         if universes is not None:
             out.append(("universes", universes))
     return out
+
+
+def _last(table: pd.DataFrame, column: str) -> float | None:
+    """The column's last non-missing value (a model column is written every step)."""
+    values = table[column].dropna() if column in table else ()
+    return float(values.iloc[-1]) if len(values) else None
 
 
 def _int(value: Any) -> int | None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from simsocial.analysis.plots import new_figure, styled
 
@@ -25,6 +26,7 @@ def length_figure(lengths: pd.Series, cap: int) -> Figure:
         ax.axvline(float(lengths.mean()), color="#b42318", ls="--", lw=1.2,
                    label=f"mean {lengths.mean():.2f}")  # fmt: skip
         ax.set_xticks(np.arange(cap + 1))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel="replies in the thread", ylabel="threads")
         ax.set_title(f"Thread lengths ({len(lengths)} threads, at most {cap} replies)")
         ax.legend()
@@ -37,6 +39,7 @@ def score_figure(scores: pd.Series) -> Figure:
     with styled():
         fig, ax = new_figure(6.4, 3.6)
         ax.hist(scores, bins=np.arange(low - 0.5, high + 1.5), color="#55a868")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel="score (ups - downs)", ylabel="top-level posts")
         ax.set_title("Scores of top-level posts")
     return fig
@@ -80,6 +83,7 @@ def front_page_figure(rounds: pd.DataFrame) -> Figure | None:
         for post in last["post"]:
             mine = ranks[ranks["post"] == post]
             ax.plot(mine["step"], mine["rank"], "o-", ms=3, lw=1.2, label=f"#{post}")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.invert_yaxis()
         ax.set(xlabel="step", ylabel="rank on the front page")
         ax.set_title("Front-page rank over rounds")

@@ -7,8 +7,9 @@ definitions sit in one place that tests, the report and the multiverse spread al
   is its number of replies;
 - a reply is by a new speaker when its author wrote nothing earlier in the thread (the top post
   counts as writing in it);
-- the same speaker twice is a reply whose author also wrote the reply right before it in the
-  thread (order - 1; the top post is not a reply, so answering one's own post is not counted).
+- the same speaker twice is a reply whose author also wrote the post right before it in the
+  thread (order - 1, the top post included: the rules let nobody answer themself, so the first
+  reply by the top post's author is counted too, as the model's own column counts it).
 """
 
 from __future__ import annotations
@@ -32,13 +33,10 @@ def replies(posts: pd.DataFrame) -> pd.DataFrame:
     """Every reply with `new_speaker` and `same_speaker` flags (see the module docstring)."""
     posts = posts.sort_values(["thread_id", "order", "post_id"], ignore_index=True)
     seen_before = posts.groupby(["thread_id", "author"]).cumcount() > 0
-    by_thread = posts.groupby("thread_id")
-    previous_author = by_thread["author"].shift()
-    previous_is_reply = by_thread["parent_id"].shift().fillna(-1) != -1
+    previous_author = posts.groupby("thread_id")["author"].shift()
     is_reply = posts["parent_id"] != -1
     flagged = posts.assign(
-        new_speaker=~seen_before,
-        same_speaker=previous_is_reply & (previous_author == posts["author"]),
+        new_speaker=~seen_before, same_speaker=previous_author == posts["author"]
     )
     return flagged[is_reply].reset_index(drop=True)
 

@@ -4,11 +4,12 @@ Users 0-5 (Ann, Bob, Cat, Dan, "<b>Eve</b>" and a troll). Four threads:
 
 - thread 0 (Ann): 1 Bob -> 0 (new), 2 Ann -> 1 (not new: Ann wrote the top post),
   3 Ann -> 2 (not new, and Ann also wrote reply 2: the same speaker twice), 4 Cat -> 0 (new);
-- thread 5 (Bob, text with a <script> tag): 6 Bob -> 5 (not new; answering one's own top post is
-  not the same speaker twice), 7 the troll -> 6 (new, put there by a WhatIf), 8 Dan -> 7 (new);
+- thread 5 (Bob, text with a <script> tag): 6 Bob -> 5 (not new, and the same speaker twice:
+  Bob wrote the top post right before), 7 the troll -> 6 (new, put there by a WhatIf), 8 Dan -> 7
+  (new);
 - thread 9 (Eve, whose name is markup): no replies; thread 10: Dan shares post 0, no replies.
 
-So lengths are [4, 3, 0, 0], new speakers 4 of 7 replies, the same speaker twice once.
+So lengths are [4, 3, 0, 0], new speakers 4 of 7 replies, the same speaker twice twice.
 Votes: post 0 three up and one down (score 2), post 5 two down (-2), post 9 one up (1), post 10
 none (0), reply 1 one up: 8 votes, 5 up. The judge decides 8 posts, 2 violate (5 and 7), post 8
 has no verdict; post 1 was judged twice and the last verdict (follows) holds. Realism: 6 pairs
@@ -55,7 +56,7 @@ REALISM = [True] * 6 + [False] * 3 + [None]
 KNOWN = {
     "personas": 6, "threads": 4, "replies": 7, "mean_replies": 1.75, "thread_length_median": 1.5,
     "thread_length_min": 0, "thread_length_max": 4, "new_speaker_share": 4 / 7,
-    "same_speaker_twice": 1, "whatif_replies": 1, "judged": 8, "violations": 2,
+    "same_speaker_twice": 2, "whatif_replies": 1, "judged": 8, "violations": 2,
     "violation_rate": 0.25, "judge_failures": 1, "judge": "judge-model", "votes": 8, "upvotes": 5,
     "downvotes": 3, "up_share": 5 / 8, "votes_per_thread": 2.0, "score_mean": 0.25,
     "score_median": 0.5, "score_min": -2, "score_max": 2, "front_pages": 3, "action_failures": 3,

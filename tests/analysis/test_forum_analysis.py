@@ -40,18 +40,32 @@ def test_summary_has_the_known_answers(run_dir):
     for key, value in KNOWN.items():
         assert metrics[key] == pytest.approx(value), key
     assert metrics["thread_length_sd"] == pytest.approx(np.std([4, 3, 0, 0], ddof=1))
-    assert "1 time(s), which the policy forbids" in metrics["verdict"]
+    assert "2 time(s), which the policy forbids" in metrics["verdict"]
+    assert metrics["new_speaker_share_coin"] is None  # no model.parquet
     assert "judge (judge-model) found 25% of 8 posts" in metrics["verdict"]
     assert "1 without a verdict" in metrics["verdict"]
 
 
 def test_speaker_flags_per_reply(run_dir):
-    """New speaker counts the top post as writing; answering one's own top post is not twice."""
+    """The top post counts as writing in the thread, for new speakers and for the same
+    speaker twice (Bob answering his own top post right after it)."""
     flagged = replies(load_run(run_dir).table("posts")).set_index("post_id")
     assert flagged["new_speaker"].to_dict() == {
         1: True, 2: False, 3: False, 4: True, 6: False, 7: True, 8: True,
     }  # fmt: skip
-    assert flagged.index[flagged["same_speaker"]].tolist() == [3]
+    assert flagged.index[flagged["same_speaker"]].tolist() == [3, 6]
+
+
+def test_the_coin_share_is_the_model_column(tmp_path):
+    """new_speaker_share_coin: the last written value of model.parquet's column, in the verdict."""
+    model = pd.DataFrame({"step": [-1, 0, 1, 2], "new_speaker_share": [None, 0.4, 0.5, None]})
+    run = load_run(write_forum_run(tmp_path / "coin", {**tables(), "model": model}))
+    metrics = forum.summarize(run)
+    assert metrics["new_speaker_share_coin"] == 0.5
+    assert (
+        "57% of replies by a new speaker (50% where the rules' coin had a choice)"
+        in (metrics["verdict"])
+    )
 
 
 def test_realism_error_has_a_seeded_bootstrap_ci(run_dir):
@@ -127,7 +141,7 @@ def test_figures_and_thread_table(run_dir):
     ((title, table),) = forum.tables(run)
     assert title == "Threads"
     assert table["replies"].tolist() == [4, 3, 0, 0]
-    assert table["same_speaker_twice"].tolist() == [1, 0, 0, 0]
+    assert table["same_speaker_twice"].tolist() == [1, 1, 0, 0]
     assert table["violations"].tolist() == [0, 2, 0, 0]
     assert table["whatif"].tolist() == [0, 1, 0, 0]
     assert table["score"].tolist() == [2, -2, 1, 0]
@@ -158,7 +172,7 @@ def test_report_renders_the_front_page_and_every_thread(run_dir):
     assert "every post, reply and share" in text  # FILE_NOTES for posts.parquet
     assert (run_dir / "figures" / "thread_lengths.png").exists()
     summary = json.loads(json.dumps(summary_json(run_dir), allow_nan=False))
-    assert summary["metrics"]["same_speaker_twice"] == 1
+    assert summary["metrics"]["same_speaker_twice"] == 2
 
 
 def drop_posts(frames: dict[str, pd.DataFrame], gone: set[int]) -> dict[str, pd.DataFrame]:
