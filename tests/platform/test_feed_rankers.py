@@ -143,7 +143,7 @@ def factions(explicit: bool) -> Platform:
     return platform
 
 
-@pytest.mark.parametrize(("explicit", "weight"), [(True, 0.0), (True, 0.05), (False, 0.05)])
+@pytest.mark.parametrize(("explicit", "weight"), [(True, 0.0), (True, 0.02), (False, 0.02)])
 def test_community_notes_ranks_approval_across_factions_above_one_sided_approval(
     explicit: bool, weight: float
 ):
@@ -161,6 +161,40 @@ def test_community_notes_ranks_approval_across_factions_above_one_sided_approval
     # the other way, and the post liked by both sides loads on neither
     assert np.sign(fit.post_factor[0]) == -np.sign(fit.post_factor[4])
     assert abs(fit.post_factor[8]) < 0.1 * abs(fit.post_factor[0])
+
+
+@pytest.mark.parametrize(("explicit", "weight"), [(True, 0.0), (False, 0.02), (True, 0.3)])
+def test_community_notes_fit_is_a_stationary_point_of_the_dense_objective(
+    explicit: bool, weight: float
+):
+    """The ALS algebra (sparse sums, mu eliminated, regauging) against the objective written
+    densely over every (user, post) pair: its gradient vanishes at the fit."""
+    view = factions(explicit).view(2)
+    params = CommunityNotesParams(unobserved_weight=weight, iterations=5000)
+    fit = fit_bridging(
+        view.vote_voter, view.vote_post, view.vote_value, view.candidates, params, tol=1e-12
+    )
+    u = np.searchsorted(fit.users, view.vote_voter)
+    p = np.searchsorted(fit.posts, view.vote_post)
+    ratings = np.zeros((len(fit.users), len(fit.posts)))
+    ratings[u, p] = view.vote_value
+    pairs = weight * len(u) / (ratings.size - len(u))
+    weights = np.full(ratings.shape, pairs)
+    weights[u, p] = 1.0
+    b, f, c, g = fit.user_intercept, fit.user_factor, fit.post_intercept, fit.post_factor
+    predicted = fit.mu + b[:, None] + c[None, :] + np.outer(f, g)
+    error = weights * (predicted - ratings)
+    li, lf = params.intercept_reg, params.factor_reg
+    gradient = np.concatenate(
+        [
+            [error.sum()],
+            error.sum(axis=1) + li * b,
+            error @ g + lf * f,
+            error.sum(axis=0) + li * c,
+            error.T @ f + lf * g,
+        ]
+    )
+    assert np.abs(gradient).max() < 1e-6
 
 
 def test_community_notes_with_likes_only_and_no_unobserved_weight_falls_back_to_newest():
@@ -261,6 +295,6 @@ def test_missing_attributes_and_bad_parameters_are_named():
     with pytest.raises(ValidationError, match=r"params\.bogus"):
         FeedSpec(ranker="bridging", params={"bogus": 1})
     with pytest.raises(ValidationError, match=r"params\.unobserved_weight"):
-        FeedSpec(ranker="community_notes", params={"unobserved_weight": 2})
+        FeedSpec(ranker="community_notes", params={"unobserved_weight": -1})
     with pytest.raises(ValidationError, match=r"unknown ranker 'bridgin' \(did you mean"):
         FeedSpec(ranker="bridgin")
