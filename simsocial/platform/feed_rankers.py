@@ -22,6 +22,8 @@ from pydantic import Field, PositiveInt
 from simsocial.platform.rankers import ranker, same_for_all, top_k
 from simsocial.spec_base import StrictModel
 
+BLOCK = 4_000_000  # keys scored at once by outparty_boost (32 MB)
+
 
 class WindowParams(StrictModel):
     window: PositiveInt | None = Field(
@@ -295,9 +297,12 @@ def outparty_boost(
 
     Larooij & Törnberg (2025) 'boosting out-partisan content'. A missing partisanship gives a
     gap of 0. Exact without scoring viewers x posts: a post can enter some viewer's top k only
-    if its largest key reaches the k-th largest smallest key, and for equal reposts the viewer's
-    best are the posts of most extreme author partisanship, so only the k lowest and k highest
-    per repost count are scored, once per distinct viewer partisanship."""
+    if its largest key reaches the k-th largest smallest key; among posts of equal reposts a
+    viewer's best are those of most extreme author partisanship (or, with no gap to tell them
+    apart, the newest), so only the k lowest, k highest and k newest per repost count are
+    scored, once per distinct viewer partisanship (ANES gives at most 201). Fast when reposts
+    are concentrated (10^4 viewers x 10^5 posts: 10 ms); its worst case is reposts spread
+    evenly over hundreds of values with a continuous partisanship (2 s on the same sizes)."""
     candidates = recent(view, params.window)
     lean = attribute(view, "partisanship", "outparty_boost").astype(np.float64)
     weight = view.shares[candidates] + 1.0
@@ -311,11 +316,30 @@ def outparty_boost(
     newest = np.argsort(-candidates)
     candidates, weight, y = candidates[newest], weight[newest], y[newest]
     groups, which = np.unique(x, return_inverse=True)
-    gap = np.nan_to_num(np.abs(groups[:, None] - y[None, :]))
-    order = np.argsort(-(weight * np.log(4.0 + gap)), axis=1, kind="stable")[:, :k]
     feeds = np.full((len(groups), k), -1, dtype=np.int64)
-    feeds[:, : order.shape[1]] = candidates[order]
+    block = max(1, BLOCK // max(1, len(candidates)))  # bounds the keys held at once
+    for start in range(0, len(groups), block):
+        gap = np.nan_to_num(np.abs(groups[start : start + block, None] - y[None, :]))
+        rows, columns = top_k_per_row(weight * np.log(4.0 + gap), k)
+        feeds[start + rows, columns[1]] = candidates[columns[0]]
     return feeds[which.ravel()]
+
+
+def top_k_per_row(keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k largest keys, the earlier column first among equal keys, as (rows,
+    (columns, places)): a partition finds each row's k-th key, and only the keys reaching it
+    (k, more on ties) are sorted, not the whole row."""
+    width = keys.shape[1]
+    if width > k:
+        kth = np.partition(keys, width - k, axis=1)[:, width - k]
+        rows, columns = np.nonzero(keys >= kth[:, None])
+    else:
+        rows, columns = np.nonzero(np.ones(keys.shape, dtype=bool))
+    order = np.lexsort((columns, -keys[rows, columns], rows))
+    rows, columns = rows[order], columns[order]
+    places = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    kept = places < k
+    return rows[kept], np.stack([columns[kept], places[kept]])
 
 
 from simsocial.platform import community_notes  # noqa: E402, F401  (registers community_notes)
