@@ -31,11 +31,12 @@ other side, so a sweep costs the number of votes, not users x posts), with mu so
 with each side. After each sweep the fit steps to the least penalty along the directions no
 prediction depends on (constants between mu and the intercepts, b += k f against g -= k, the
 factors' scale), along which ALS otherwise crawls for hundreds of sweeps. The user factors start
-on the leading singular axis of the double-centred vote matrix (ARPACK from a seeded start
-vector), not at random: on the benchmark's 3x10^5 likes a random start settled in a worse
-optimum whose factor ignored party (objective 11,894 against 11,312, factor-party correlation
-0.01 against 0.89). Sweeps stop when no post intercept moves by 1e-4, or after `iterations`
-(30: on that benchmark the top 10 then equals a 1,000-sweep fit's). Deterministic throughout.
+on the leading singular axis of the double-centred vote matrix (dense SVD when small, ARPACK
+from a seeded start vector when large; a seeded random draw when that matrix is zero): on the
+benchmark's 3x10^5 likes a random start settled in a worse optimum whose factor ignored party
+(objective 11,894 against 11,312, factor-party correlation 0.01 against 0.89). Sweeps stop when
+no post intercept moves by 1e-4, or after `iterations` (30: on that benchmark the top 10 then
+equals a 1,000-sweep fit's). Deterministic throughout.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
-from scipy.sparse.linalg import LinearOperator, svds
+from scipy.sparse.linalg import ArpackError, LinearOperator, svds
 
 from simsocial.platform.feed_rankers import WindowParams, recent
 from simsocial.platform.rankers import ranker, same_for_all, top_k
@@ -66,7 +67,9 @@ class CommunityNotesParams(WindowParams):
     start: Literal["svd", "random"] = Field(
         "svd", description="User factors start on the leading axis of the votes, or at random."
     )
-    seed: NonNegativeInt = Field(0, description="Seed of the factors' starting draw.")
+    seed: NonNegativeInt = Field(
+        0, description="Seed of the start: the SVD's start vector, or the random factors."
+    )
 
 
 @dataclass(frozen=True)
@@ -172,12 +175,17 @@ def _regauge(
     return mu, b, f, c, g
 
 
-def leading_axis(rated: sp.csr_matrix, seed: int) -> np.ndarray:
-    """The users' side of the leading singular pair of the double-centred rating matrix."""
+def leading_axis(rated: sp.csr_matrix, seed: int) -> np.ndarray | None:
+    """The users' side of the leading singular pair of the double-centred rating matrix (None
+    when it is zero: nothing to start from). Dense below 10^5 entries, else ARPACK."""
     n_users, n_posts = rated.shape
     rows = np.asarray(rated.sum(axis=1)).ravel() / n_posts
     cols = np.asarray(rated.sum(axis=0)).ravel() / n_users
     grand = rows.mean()
+    if n_users * n_posts <= 100_000:
+        centred = rated.toarray() - rows[:, None] - cols[None, :] + grand
+        left, values, _ = np.linalg.svd(centred, full_matrices=False)
+        return left[:, 0] if values[0] > 1e-9 else None
     transposed = rated.T.tocsr()
 
     def matvec(x: np.ndarray) -> np.ndarray:
@@ -190,8 +198,11 @@ def leading_axis(rated: sp.csr_matrix, seed: int) -> np.ndarray:
 
     operator = LinearOperator(rated.shape, matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
     start = np.random.default_rng(seed).normal(size=min(rated.shape))
-    left, _, _ = svds(operator, k=1, v0=start, tol=1e-4)
-    return left[:, 0]
+    try:
+        left, values, _ = svds(operator, k=1, v0=start, tol=1e-4)
+    except ArpackError:
+        return None
+    return left[:, 0] if values[0] > 1e-9 else None
 
 
 def fit_bridging(
@@ -218,10 +229,11 @@ def fit_bridging(
     unobserved = shape[0] * shape[1] - len(rating)
     weight = params.unobserved_weight * len(rating) / unobserved if unobserved > 0 else 0.0
     b, c, g = np.zeros(shape[0]), np.zeros(shape[1]), np.zeros(shape[1])
-    if params.start == "svd" and min(shape) > 1:
-        f = leading_axis(rated, params.seed) * 0.1 * np.sqrt(shape[0])
-    else:
+    axis = leading_axis(rated, params.seed) if params.start == "svd" and len(rating) else None
+    if axis is None:
         f = np.random.default_rng(params.seed).normal(0.0, 0.1, shape[0])
+    else:
+        f = axis * 0.1 * np.sqrt(shape[0])
     mu, sweeps = 0.0, 0
     while sweeps < params.iterations and len(rating):
         sweeps += 1
