@@ -92,6 +92,7 @@ def write_sweep_report(
     if all_effects and any(not e.empty for e in all_effects):
         pd.concat(all_effects).to_parquet(sweep_dir / "comparisons.parquet", index=False)
     failed = table[~table["status"].isin(ENDED)]
+    kind_tables = _kind_tables(sweep_dir, table)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("simsocial.analysis", "templates"),
         autoescape=True,
@@ -109,12 +110,32 @@ def write_sweep_report(
         status=table["status"].value_counts().to_dict(),
         failed=failed[["run", "status", "error"]].to_dict("records"),
         sections=sections,
+        kind_tables=kind_tables,
         sweep_dir=str(sweep_dir),
         written_at=utc_now(),
     )
     target = sweep_dir / "report.html"
     target.write_text(html, encoding="utf-8")
     return target
+
+
+def _kind_tables(sweep_dir: Path, table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The kind's own sweep tables (its analysis module's optional `sweep_tables(sweep_dir)`,
+    e.g. the feed's per-ranker table), as titles, column names and rows of shown values."""
+    from simsocial.analysis.report import show_value
+    from simsocial.scenarios import KINDS
+
+    kind, _ = sweep_kind(sweep_dir, table)
+    if kind not in KINDS:
+        return []
+    make = getattr(KINDS[kind].load("analysis"), "sweep_tables", None)
+    if make is None:
+        return []
+    return [
+        {"title": title, "columns": list(frame.columns),
+         "rows": [[show_value(v) for v in row] for row in frame.itertuples(index=False)]}
+        for title, frame in make(sweep_dir)
+    ]  # fmt: skip
 
 
 def means_figure(means: pd.DataFrame, table: pd.DataFrame, metric: str) -> Figure:
