@@ -66,19 +66,19 @@ GLOSSARY = {
         what="reposts (reposter -> the original author)", key="ei_reposts", src=_POSTS
     ),
     "ei_follows": _EI.format(
-        what="follows agents made during the run and kept (the initial network left out)",
+        what="the follow network as it ends, the starting network included (as the model's "
+        "column; mostly the homophily it was built with)",
         key="ei_follows",
         src=_FOLLOWS,
     ),
-    "ei_follow_network": _EI.format(
-        what="the final follow network, initial follows included (mostly the homophily it was "
-        "built with)",
-        key="ei_follow_network",
+    "ei_follows_made": _EI.format(
+        what="the follows agents made during the run and kept (the starting network left out)",
+        key="ei_follows_made",
         src=_FOLLOWS,
     ),
     **{
         f"{key}_counts": _COUNTS.format(key=key)
-        for key in ("ei_likes", "ei_comments", "ei_reposts", "ei_follows", "ei_follow_network")
+        for key in ("ei_likes", "ei_comments", "ei_reposts", "ei_follows", "ei_follows_made")
     },
     "toxicity_mean": "mean incivility of the posts an LLM judge scored on the 0-3 codebook (0 "
     "civil, 1 mildly, 2 very uncivil: direct attacks, 3 extremely: dehumanisation, threats); "
@@ -112,7 +112,7 @@ def summarize(run: Run) -> dict[str, Any]:
     metrics: dict[str, Any] = {
         **fm.persona_stats(run, tables["users"]),
         "ranker": _ranker(run),
-        **fm.action_stats(run, tables, table),
+        **fm.action_stats(run, tables),
     }
     for name, row in ei.iterrows():
         metrics[f"ei_{name}"] = None if pd.isna(row["ei"]) else float(row["ei"])
@@ -139,7 +139,9 @@ def verdict(m: dict[str, Any]) -> str:
         f"{m['independents']} I) on the {m['ranker'] or 'unnamed'} feed",
         f"{m['posts']} posts, {m['comments']} comments, {m['likes']} likes, {m['reposts']} "
         f"reposts, {m['follows']} follows",
-        "E-I " + ", ".join(_ei(m, k) for k in ("likes", "comments", "reposts", "follows")),
+        "E-I "
+        + ", ".join(_ei(m, k) for k in ("likes", "comments", "reposts", "follows"))
+        + f" ({_ei(m, 'follows_made').replace('follows_made', 'made in the run')})",
         _toxicity(m),
     ]
     if m["outparty_shown"] is not None:

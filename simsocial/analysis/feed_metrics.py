@@ -6,10 +6,10 @@ out-party share); this module says which rows feed them:
 
 - parties come from users.community: "democrat" -1, "republican" +1, "independent" 0 (an
   independent's interactions are left out of E-I and counted);
-- follows: `ei_follows` counts the follows agents made during the run (step 0 on, still on at
-  the end); the initial network (step -1) reflects the homophily it was built with, so it is
-  measured apart (`ei_follow_network`, every follow on at the end). Follower Gini is over the
-  final network, initial follows included;
+- follows: `ei_follows` is the follow network as it ends, the starting network (step -1)
+  included, as the model's column counts it; since that mostly reflects the homophily the
+  network was built with, the follows agents made during the run (step 0 on, still on at the
+  end) are measured apart (`ei_follows_made`). Follower Gini is over the final network;
 - toxicity: the last score per post of the `toxicity` events whose judge is a model (a score of
   None is a judge failure, counted apart); `offensive` events give the offline offensive_prob;
 - out-party share shown: per partisan viewer over the whole run (`outparty_share`), then the
@@ -29,8 +29,9 @@ from simsocial.analysis.loader import Run
 from simsocial.platform.html import frame
 
 # what came out of a run, compared across arms of a sweep by default (ScenarioKind.outcomes)
-OUTCOMES = ("ei_likes", "ei_comments", "ei_reposts", "ei_follows", "toxicity_mean",
-            "offensive_prob_mean", "gini_followers", "gini_reposts", "outparty_shown")  # fmt: skip
+OUTCOMES = ("ei_likes", "ei_comments", "ei_reposts", "ei_follows", "ei_follows_made",
+            "toxicity_mean", "offensive_prob_mean", "gini_followers", "gini_reposts",
+            "outparty_shown")  # fmt: skip
 PARTY = {"democrat": -1, "republican": 1, "independent": 0}
 EI_KINDS = {"like": "likes", "comment": "comments", "repost": "reposts", "follow": "follows"}
 OFFLINE = "offline"
@@ -63,16 +64,16 @@ def interaction_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def ei_rows(table: pd.DataFrame, side: np.ndarray, seed: int) -> pd.DataFrame:
-    """E-I per interaction type (agents' follows only), then the final follow network, with
-    counts and a bootstrap CI; indexed by likes, comments, reposts, follows, follow_network."""
-    during = table[(table["kind"] != "follow") | (table["step"] >= 0)]
-    rows = ia.ei_by_kind(during, side, bootstrap=BOOTSTRAP, seed=seed).rename(index=EI_KINDS)
-    follows = table[table["kind"] == "follow"]
-    network = ia.ei_index(
-        follows["actor"].to_numpy(), follows["target"].to_numpy(), side,
-        bootstrap=BOOTSTRAP, seed=seed + len(rows),
+    """E-I per interaction type (the final follow network), then the follows agents made, with
+    counts and a bootstrap CI; indexed by likes, comments, reposts, follows, follows_made."""
+    rows = ia.ei_by_kind(table, side, bootstrap=BOOTSTRAP, seed=seed).rename(index=EI_KINDS)
+    made = table[(table["kind"] == "follow") & (table["step"] >= 0)]
+    rows.loc["follows_made"] = pd.Series(
+        ia.ei_index(
+            made["actor"].to_numpy(), made["target"].to_numpy(), side,
+            bootstrap=BOOTSTRAP, seed=seed + len(rows),
+        )
     )  # fmt: skip
-    rows.loc["follow_network"] = pd.Series(network)
     return rows
 
 
@@ -173,7 +174,7 @@ def outparty_by_step(shown: pd.DataFrame, author: np.ndarray, side: np.ndarray) 
     return pd.DataFrame(rows, columns=["step", "party", "share"])
 
 
-def action_stats(run: Run, tables: dict[str, pd.DataFrame], table: pd.DataFrame) -> dict[str, Any]:
+def action_stats(run: Run, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """What agents did (from the tables), what they chose (from `action` events), failures."""
     posts, votes, follows = tables["posts"], tables["votes"], tables["follows"]
     chosen = run.payloads("action")

@@ -8,8 +8,9 @@ Likes: Bob -> 0, Dan -> 1, Fay -> 1 internal; Cat -> 0, Ann -> 10 external; Eve 
 independent; Ann -> 0 self (and one down-vote, not a like): E-I (2 - 3)/5 = -0.2.
 Follows: the initial network 0->1, 1->0, 2->3, 3->2, 0->2, 5->2, 4->0 at step -1; then 1->3
 (external), 5->3 (internal), 0->2 unfollowed, 2->0 (external), 3->0 followed and unfollowed.
-Agents' follows kept: 2 external, 1 internal: E-I +1/3. Final network: 2 external, 6 internal,
-1 independent: E-I -0.5; followers [3, 1, 2, 3, 0, 0]: Gini 25/54.
+Final network (ei_follows): 2 external, 6 internal, 1 independent: E-I -0.5; followers
+[3, 1, 2, 3, 0, 0]: Gini 25/54. Agents' follows kept (ei_follows_made): 2 external, 1
+internal: E-I +1/3.
 Feeds: step 0 Ann sees [1, 2, 0] (1/3 out-party), Cat [0, 1] (1/2), Eve [0, 1] (independent,
 left out); step 1 Ann [10, 1] (1), Dan [0, 2, 1, 10] (1/4). Over the run Ann 3/5, Cat 1/2,
 Dan 1/4: mean 0.45; 13 impressions.
@@ -65,15 +66,15 @@ KNOWN = {
     "posts": 4, "comments": 4, "likes": 7, "reposts": 3, "follows": 4, "actions": 25,
     "actions_by": "comment: 4, follow: 4, like: 8, nothing: 2, post: 4, repost: 3",
     "actions_invalid": 1, "action_failures": 2, "action_failures_by": "comment: 1, like: 1",
-    "ei_likes": -0.2, "ei_comments": 0.0, "ei_reposts": -1 / 3, "ei_follows": 1 / 3,
-    "ei_follow_network": -0.5, "toxicity_mean": 1.2, "toxicity_uncivil_share": 0.6,
+    "ei_likes": -0.2, "ei_comments": 0.0, "ei_reposts": -1 / 3, "ei_follows": -0.5,
+    "ei_follows_made": 1 / 3, "toxicity_mean": 1.2, "toxicity_uncivil_share": 0.6,
     "toxicity_judged": 5, "toxicity_failures": 1, "toxicity_judge": "judge-model",
     "offensive_prob_mean": 0.5, "offensive_scored": 3, "gini_followers": 25 / 54,
     "gini_reposts": 5 / 6, "outparty_shown": 0.45, "feed_impressions": 13,
 }  # fmt: skip
 COUNTS = {
     "likes": (2, 3, 1, 1), "comments": (1, 1, 1, 1), "reposts": (1, 2, 0, 0),
-    "follows": (2, 1, 0, 0), "follow_network": (2, 6, 1, 0),
+    "follows": (2, 6, 1, 0), "follows_made": (2, 1, 0, 0),
 }  # fmt: skip
 
 
