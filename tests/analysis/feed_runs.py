@@ -62,7 +62,8 @@ ACTIONS = ([("post", True)] * 4 + [("like", True)] * 7 + [("comment", True)] * 4
            + [("like", False)])  # fmt: skip
 KNOWN = {
     "users": 6, "democrats": 2, "republicans": 3, "independents": 1,
-    "persona_source": "synthetic_anes", "personas_synthetic": True, "ranker": "bridging",
+    "persona_source": "synthetic-anes-2020-marginals", "personas_synthetic": True,
+    "ranker": "bridging",
     "posts": 4, "comments": 4, "likes": 7, "reposts": 3, "follows": 4, "actions": 25,
     "actions_by": "comment: 4, follow: 4, like: 8, nothing: 2, post: 4, repost: 3",
     "actions_invalid": 1, "action_failures": 2, "action_failures_by": "comment: 1, like: 1",
@@ -80,8 +81,8 @@ COUNTS = {
 
 def events() -> pd.DataFrame:
     rows: list[tuple[int, int, str, dict[str, Any]]] = [
-        (-1, -1, "personas", {"source": "synthetic_anes", "n": 6, "synthetic": True,
-                              "how": "weighted draw from the calibrated marginals"}),
+        (-1, -1, "personas", {"source": "synthetic-anes-2020-marginals", "n": 6,
+                              "synthetic": True, "users": 6}),
     ]  # fmt: skip
     rows += [(0, i % 6, "action", {"action": a, "valid": v}) for i, (a, v) in enumerate(ACTIONS)]
     rows += [
