@@ -19,6 +19,7 @@ from simsocial.analysis import feed_metrics as fm
 from simsocial.analysis.feed_metrics import OUTCOMES
 from simsocial.analysis.feed_paper import LABELS, REPORTED, SCALE_NOTE, column, reported
 from simsocial.analysis.feed_sweep import sweep_tables
+from simsocial.analysis.interactions import follower_gini, repost_gini
 from simsocial.analysis.loader import Run
 from simsocial.platform.html import front_page_html, style_tag, threads_html
 
@@ -119,8 +120,8 @@ def summarize(run: Run) -> dict[str, Any]:
         metrics[f"ei_{name}_counts"] = fm.ei_counts(row)
     metrics.update(fm.toxicity_stats(fm.toxicity_scores(run)))
     metrics.update(fm.offensive_stats(run))
-    metrics["gini_followers"] = fm.ia.follower_gini(table, n_users)
-    metrics["gini_reposts"] = fm.ia.repost_gini(table, n_users)
+    metrics["gini_followers"] = follower_gini(table, n_users)
+    metrics["gini_reposts"] = repost_gini(table, n_users)
     metrics["outparty_shown"] = fm.outparty_mean(shown, fm.authors(tables["posts"]), side)
     metrics["feed_impressions"] = len(shown)
     metrics["verdict"] = verdict(metrics)
