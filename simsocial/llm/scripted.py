@@ -27,6 +27,12 @@ Policies (what they answer to a choice between `labels`):
   The information-diffusion twin: a known spreading probability per telling.
 - ``forum``    ``bad=<n>``: the SimReddit twin (simsocial.llm.scripted_forum): unique persona
   lines, hashed posts and replies, a judge that flags only uncivil text, uniform votes.
+- ``feed``     ``like_same=``, ``like_diff=``, ``comment_same=`` ... (simsocial.llm.scripted_feed):
+  the Törnberg-feed twin, whose likes and comments depend only on whether author and reader
+  share a party; its toxicity judge scores the uncivil marker. Structured replies only.
+- ``survey``   ``a=<p>`` (default 1), ``when=<text>&a_when=<p>``: the survey respondent twin
+  (simsocial.llm.scripted_survey): the true answer the prompt states with probability a (a_when
+  for prompts containing the text), else uniform; uniform when no answer is stated.
 
 Without `choice_labels` (a plain complete()), majority and degree infer the labels from the prompt
 and answer ``[label]``; other policies answer ``text`` (default "ok"). A JSON-schema request gets
@@ -53,11 +59,11 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 
-from simsocial.llm import scripted_forum
+from simsocial.llm import scripted_feed, scripted_forum, scripted_survey
 from simsocial.llm.prompts import STRUCTURED_REPAIR
 from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
 
-POLICIES = ("fixed", "random", "majority", "degree", "echo", "gossip", "forum")
+POLICIES = ("fixed", "random", "majority", "degree", "echo", "gossip", "forum", "survey", "feed")
 _COMMON = {"fail", "latency", "invalid", "text"}
 _PARAMS = {
     "fixed": {"answer"},
@@ -67,6 +73,8 @@ _PARAMS = {
     "echo": set(),
     "gossip": {"about", "p"},
     "forum": scripted_forum.PARAMS,
+    "survey": scripted_survey.PARAMS,
+    "feed": scripted_feed.PARAMS,
 }
 _OPINION_LINES = re.compile(r"^[ \t]*[^:\n]{1,80}?[ \t]*:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 _OPTION_LINES = re.compile(r"^[ \t]*(\w+)\)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
@@ -131,6 +139,10 @@ class ScriptedProvider:
             raise ValueError(f"scripted invalid= must be 'first' or 'always', not {self.invalid!r}")
         if policy == "gossip" and not params.get("about", "").strip():
             raise ValueError(f"scripted/gossip needs about=<keyword> in {model!r}")
+        if policy == "feed":
+            scripted_feed.rates(params)  # a bad rate fails now, not on every call
+        if policy == "survey":
+            scripted_survey.check(params)
         self._attempts: Counter[str] = Counter()
         # answers without ever waiting, so the gateway skips its timeout and semaphore
         self.instant = not self.latency
@@ -150,6 +162,10 @@ class ScriptedProvider:
         elif self.policy == "forum":
             text, label_logprobs = scripted_forum.answer(
                 request, key, prompt, self.params, self.invalid
+            )
+        elif self.policy == "survey" and request.choice_labels:
+            text, label_logprobs = scripted_survey.answer(
+                request.choice_labels, prompt, self.params, _uniform(key), request.want_logprobs
             )
         elif self.policy == "gossip" and not request.choice_labels:
             told = self._gossip_line(prompt)
@@ -293,6 +309,11 @@ class ScriptedProvider:
         if self.invalid == "always" or (self.invalid == "first" and not repairing):
             return "Sure! Here is the answer: {not json"
         assert request.json_schema is not None
+        if self.policy == "feed":
+            prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
+            found = scripted_feed.structured(request.key(), prompt, self.params)
+            if found is not None:
+                return found
         if self.policy == "gossip":
             prompt = "\n".join(str(m.get("content") or "") for m in request.messages)
             reply = self._gossip_structured(request.json_schema, prompt)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
+from simsocial.personas import anes_codes as codes
 from simsocial.personas.anes import load_anes
 from simsocial.personas.anes_sampler import PersonaSample, eligible, sample
 from simsocial.personas.anes_synthetic import synthetic_sample
@@ -62,6 +63,13 @@ class PersonaSourceSpec(StrictModel):
             "(simsocial.personas.anes_codes.THERMOMETERS)."
         ),
     )
+    extra: dict[str, str] | None = Field(
+        None,
+        description=(
+            "anes: name -> variable code of further coded columns the personas carry as answers "
+            "(negative codes missing), e.g. for survey items of your own."
+        ),
+    )
     synthetic_anes: SyntheticAnesSpec | None = Field(
         None, description="Synthetic personas instead of the file (marked synthetic)."
     )
@@ -85,9 +93,13 @@ class PersonaSourceSpec(StrictModel):
         if self.anes is not None and self.n is None:
             problems.append((("n",), "is required with 'anes' (how many personas to draw)"))
         if self.synthetic_anes is not None:
-            for key in ("n", "weighted", "replace", "thermometers"):
-                if key in self.model_fields_set:
+            for key in ("n", "weighted", "replace", "thermometers", "extra"):
+                # a value other than the default: a resolved spec (spec.yaml) writes every key
+                if getattr(self, key) != type(self).model_fields[key].default:
                     problems.append(((key,), "belongs to 'anes'; synthetic_anes has its own n"))
+        clash = sorted(set(self.extra or {}) & {*codes.COLUMNS, *codes.ANSWERS})
+        if clash:
+            problems.append((("extra",), f"may not reuse the persona field names {clash}"))
         if problems:
             raise LocatedValueError(problems)
         return self
@@ -97,7 +109,7 @@ class PersonaSourceSpec(StrictModel):
         if self.anes is None:
             return []
         try:
-            data = load_anes(self.anes, thermometers=self.thermometers)
+            data = load_anes(self.anes, thermometers=self.thermometers, extra=self.extra)
         except UserFileError as exc:
             return [(("anes",), str(exc))]
         pool, excluded = eligible(data, weighted=self.weighted)
@@ -116,5 +128,5 @@ class PersonaSourceSpec(StrictModel):
             spec = self.synthetic_anes
             return synthetic_sample(spec.n, seed=seed, turnout=spec.turnout)
         assert self.anes is not None and self.n is not None
-        data = load_anes(self.anes, thermometers=self.thermometers)
+        data = load_anes(self.anes, thermometers=self.thermometers, extra=self.extra)
         return sample(data, self.n, seed=seed, weighted=self.weighted, replace=self.replace)

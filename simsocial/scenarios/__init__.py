@@ -112,4 +112,37 @@ KINDS: dict[str, ScenarioKind] = {
             "realism_error",
         ),
     ),
+    "survey": ScenarioKind(
+        name="survey",
+        summary="Persona fidelity audit (Argyle et al. 2023): personas vs their survey answers.",
+        spec="simsocial.scenarios.survey.spec:SurveySpec",
+        model="simsocial.scenarios.survey.model:SurveyModel",
+        analysis="simsocial.analysis.survey",
+        trajectory="accuracy",
+        # how closely the answers match the personas' own: agreement beyond chance, distance
+        # to the true distribution, calibration, and the weakest subgroup's gap. Not asked or
+        # failed counts (what the run did, not what it found).
+        outcomes=("accuracy_mean", "kappa_mean", "tvd_mean", "brier_mean", "weakest_gap"),
+    ),
+    "feed": ScenarioKind(
+        name="feed",
+        summary="Twitter-like feeds of ANES personas (Törnberg et al. 2023): E-I, toxicity.",
+        spec="simsocial.scenarios.feed.spec:FeedScenarioSpec",
+        model="simsocial.scenarios.feed.model:FeedModel",
+        analysis="simsocial.analysis.feed",
+        trajectory="ei_likes",
+        # who engages across the party divide, how uncivil it gets, how unequal attention is,
+        # and what the ranker showed. Not posts/likes/active: they count activity.
+        outcomes=(
+            "ei_likes",
+            "ei_comments",
+            "ei_reposts",
+            "ei_follows",
+            "toxicity_mean",
+            "offensive_prob_mean",
+            "gini_followers",
+            "gini_reposts",
+            "outparty_shown",
+        ),
+    ),
 }
