@@ -29,7 +29,7 @@ def models_of(spec: ScenarioSpec) -> list[LLMConfig]:
     from simsocial.personas import load
 
     strings = []
-    block = getattr(spec, spec.kind, None)
+    block = getattr(spec, getattr(spec, "BLOCK", spec.kind), None)  # the kind's own block
     personas = getattr(block, "personas", None)
     if isinstance(personas, str | Path):
         strings += [p.model for p in load(personas) if p.model]
