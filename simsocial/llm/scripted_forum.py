@@ -3,7 +3,7 @@
 What it answers, all hashed from the request key (so draws at temperature > 0 differ and the same
 request always gets the same answer):
 
-- persona list continuation ("... <k> more members ..."): k unique, well-formed
+- persona list continuation ("... <k> more member(s) ..."): k unique, well-formed
   ``Name, one-liner`` lines whose names are not on the list shown; ``bad=<n>`` puts n rejected
   lines first, alternately malformed (no comma) and a duplicate of the first listed name.
 - a post ("<Name> posted the following headline"): a question in a few hashed words; a reply
@@ -28,8 +28,8 @@ from simsocial.llm.types import ProviderRequest
 
 PARAMS = {"bad"}
 UNCIVIL = "idiots"
-MORE = re.compile(r"(\d+) more members")
-LISTED = re.compile(r"^[ \t]*\d+\.[ \t]*([^,\n]+),", re.MULTILINE)
+MORE = re.compile(r"(\d+) more members?\b")
+LISTED = re.compile(r"^[ \t]*(?:\d+\.[ \t]*)?([^,\n]{1,40}),", re.MULTILINE)
 WRITER = re.compile(
     r"^(?:<[^>]*>)?[ \t]*(.+?) (posted the following headline|wrote the following comment)",
     re.MULTILINE,

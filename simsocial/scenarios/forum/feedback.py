@@ -51,24 +51,45 @@ def vote_round(model: ForumModel) -> None:
         payload["feeds"] = [[int(p) for p in row if p >= 0] for row in feeds]
     model.log("front_page", payload)
     authors = model.platform.posts.data["author"]
-    decisions = [
-        vote(model, voter, int(post))
-        for voter, row in zip(voters, feeds, strict=True)
-        for post in row
-        if post >= 0 and authors[post] != voter and not model.platform.has_voted(voter, int(post))
-    ]
+    pages: dict[tuple[int, ...], str] = {}
+    decisions = []
+    for voter, row in zip(voters, feeds, strict=True):
+        shown_here = [int(p) for p in row if p >= 0]
+        page = pages.get(tuple(shown_here))
+        if page is None:
+            page = pages[tuple(shown_here)] = front_page(model, shown_here)
+        for rank, post in enumerate(shown_here, 1):
+            if authors[post] != voter and not model.platform.has_voted(voter, post):
+                decisions.append(vote(model, voter, post, rank, page))
     model.consult_rounds(decisions)
 
 
-def vote(model: ForumModel, voter: int, post: int) -> Rounds[str | None]:
-    """One persona's vote on one post: up, down or none (re-asked once when unreadable)."""
+def front_page(model: ForumModel, posts: list[int]) -> str:
+    """The ranked posts as the voters read them: title, author, score, comments."""
+    rows = [model.platform.row(post) for post in posts]
+    return model.prompts.page(
+        [
+            (model.people[r["author"]]["name"], r["text"], r["score"], model.platform.replies[p])
+            for p, r in zip(posts, rows, strict=True)
+        ]
+    )
+
+
+def vote(model: ForumModel, voter: int, post: int, rank: int, page: str) -> Rounds[str | None]:
+    """One persona's vote on one post of the page: up, down or none (re-asked once when
+    unreadable). The page comes first in the prompt, the voter and the post last."""
     person = model.people[voter]
     row = model.platform.row(post)
     prompt = model.prompts.render(
         "vote",
-        context=model.prompts.context(person["name"], person["description"], person["injected"]),
+        community=model.prompts.community_block(),
+        page=page,
+        persona=model.prompts.persona_block(
+            person["name"], person["description"], person["injected"]
+        ),
         name=person["name"],
         forum=model.prompts.forum,
+        rank=rank,
         author=model.people[row["author"]]["name"],
         text=row["text"],
         score=row["score"],

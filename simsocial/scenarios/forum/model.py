@@ -183,11 +183,23 @@ class ForumModel(SimModel):
         return post_id
 
     def expand_ask(self, people: list[Persona], k: int) -> Any:
-        lines = "\n".join(f"{i}. {p.line()}" for i, p in enumerate(people, 1))
-        prompt = self.prompts.render("expand", forum=self.prompts.forum, lines=lines, k=k)
+        """Ask for k more persona lines, shown everyone so far or a random `expand_shown`."""
+        p = self.params
+        shown = people
+        if p.expand_shown is not None and p.expand_shown < len(people):
+            picked = self.rng.choice(len(people), size=p.expand_shown, replace=False)
+            shown = [people[int(i)] for i in sorted(picked)]
+        prompt = self.prompts.render(
+            "expand",
+            forum=self.prompts.forum,
+            lines="\n".join(person.line() for person in shown),
+            k=k,
+            members="member" if k == 1 else "members",
+        )
+        temperature = p.temperature if p.expand_temperature is None else p.expand_temperature
         return self.session.ask_complete(
             prompt,
-            temperature=self.params.temperature,
+            temperature=temperature,
             max_tokens=EXPAND_TOKENS_PER_LINE * k,
             meta={"step": self.step_index, "purpose": "forum.expand"},
         )

@@ -82,6 +82,16 @@ class ForumParams(StrictModel):
         10,
         description="Persona lines asked for in one request (about 30 tokens each are allowed).",
     )
+    expand_shown: PositiveInt | None = Field(
+        None,
+        description=(
+            "Personas shown in one expansion request: all so far (null), or this many drawn at "
+            "random (small models copy a long list instead of continuing it)."
+        ),
+    )
+    expand_temperature: float | None = Field(
+        None, ge=0.0, le=2.0, description="Temperature of expansion requests (null: temperature)."
+    )
     expand_rounds: PositiveInt = Field(
         4,
         description=(

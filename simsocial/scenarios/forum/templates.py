@@ -35,10 +35,13 @@ FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"name", "thread"}),
     ),
     "vote": (
-        frozenset({"context", "name", "forum", "author", "text", "score", "comments"}),
-        frozenset({"text"}),
+        frozenset(
+            {"community", "page", "persona", "name", "forum", "rank", "author", "text"}
+            | {"score", "comments"}
+        ),
+        frozenset({"name", "text"}),
     ),
-    "expand": (frozenset({"forum", "lines", "k"}), frozenset({"lines", "k"})),
+    "expand": (frozenset({"forum", "lines", "k", "members"}), frozenset({"lines", "k"})),
     "repair": (frozenset({"reason"}), frozenset({"reason"})),
 }
 
@@ -50,10 +53,12 @@ SHARED = {
     "community": Template(
         "forum.community", 'The online forum "{community}" is for {goal}. Its rules: {rules}.'
     ),
+    # the front page comes before the persona and the post asked about, so every vote of a
+    # round shares one long prompt prefix (a local model evaluates it once)
     "vote": Template(
         "forum.vote",
-        "{context}\n\n{name} is reading the front page of {forum}. One of the posts there, by "
-        '{author} ({score} points, {comments} comments):\n"{text}"\n\n'
+        "{community}The front page of {forum}:\n{page}\n\n{persona}"
+        '{name} reads post {rank}, by {author} ({score} points, {comments} comments):\n"{text}"\n'
         "How does {name} vote on this post: up, down, or none (no vote)?",
     ),
     "repair": Template(
@@ -64,20 +69,19 @@ BY_FORM = {
     "chat": {
         "post": Template(
             "forum.post.chat",
-            "{context}\n\nWrite the headline of a new post in {name}'s voice: one line, "
+            "{context}\nWrite the headline of a new post in {name}'s voice: one line, "
             "nothing else.\n{name} posted the following headline to {forum}:",
         ),
         "reply": Template(
             "forum.reply.chat",
-            "{context}\n\nA thread on {forum}:\n{thread}\n\n"
+            "{context}\nA thread on {forum}:\n{thread}\n\n"
             "{name} wrote the following comment that is NOT {not_rules}, at most {max_words} "
             "words. Write only that comment.",
         ),
         "expand": Template(
             "forum.expand.chat",
             'Members of {forum}, one per line as "Name, one-line description":\n{lines}\n\n'
-            "Continue the list with {k} more members, one per line in the same format, each with "
-            "a new name. Write only those lines.",
+            "Write {k} more {members} with new names, in the same format, one per line.",
         ),
     },
     "completion": {
@@ -92,8 +96,8 @@ BY_FORM = {
         ),
         "expand": Template(
             "forum.expand.completion",
-            'Members of {forum}, one per line as "Name, one-line description" ({k} more members '
-            "follow the ones listed):\n{lines}\n",
+            'Members of {forum}, one per line as "Name, one-line description" ({k} more {members} '
+            "with new names follow the ones listed):\n{lines}\n",
         ),
     },
 }
@@ -186,21 +190,38 @@ class Prompts:
 
     def context(self, name: str, description: str, injected: bool = False) -> str:
         """Community description and persona line, as the form shows them (ablations drop one)."""
-        parts: list[tuple[str, str]] = []
-        if self.described:
-            rules = listing([r.strip().rstrip(".") for r in self.community.rules], "and")
-            text = self.render(
-                "community",
-                community=self.community.name,
-                goal=self.community.goal.strip().rstrip("."),
-                rules=rules or "none",
-            )
-            parts.append(("community", text))
-        if self.personas:
-            parts.append(("persona", self.persona_line(name, description, injected)))
-        if self.form == "chat":
-            return "\n".join(text for _, text in parts)
-        return "".join(f'<span class="{kind}">{text}</span>\n' for kind, text in parts)
+        return self.community_block() + self.persona_block(name, description, injected)
+
+    def community_block(self) -> str:
+        """The community description as the form shows it, with its line end ("" without)."""
+        if not self.described:
+            return ""
+        rules = listing([r.strip().rstrip(".") for r in self.community.rules], "and")
+        text = self.render(
+            "community",
+            community=self.community.name,
+            goal=self.community.goal.strip().rstrip("."),
+            rules=rules or "none",
+        )
+        return self._block("community", text)
+
+    def persona_block(self, name: str, description: str, injected: bool = False) -> str:
+        """The persona line as the form shows it, with its line end ("" without)."""
+        if not self.personas:
+            return ""
+        return self._block("persona", self.persona_line(name, description, injected))
+
+    def _block(self, kind: str, text: str) -> str:
+        return f"{text}\n" if self.form == "chat" else f'<span class="{kind}">{text}</span>\n'
+
+    def page(self, posts: list[tuple[str, str, int, int]]) -> str:
+        """A front page: one line per post, (author, text, score, comments), in rank order."""
+        lines = []
+        for rank, (author, text, score, comments) in enumerate(posts, 1):
+            title = " ".join(text.split("\n", 1)[0].split())
+            title = title if len(title) <= 120 else title[:119] + "…"
+            lines.append(f"{rank}. {title} (by {author}, {score} points, {comments} comments)")
+        return "\n".join(lines)
 
     def thread(self, posts: list[tuple[str, str]], budget: int) -> str:
         """The thread so far within `budget` characters: the top post always, then the latest
