@@ -61,7 +61,9 @@ class CommunitySpec(StrictModel):
 class ForumParams(StrictModel):
     """SimReddit (Park et al., UIST 2022): personas from seeds, threads grown by coin flips."""
 
-    community: CommunitySpec = Field(default_factory=CommunitySpec)
+    community: CommunitySpec = Field(
+        default_factory=CommunitySpec, description="The community: its name, goal and rules."
+    )
     seeds: list[str] | str = Field(
         default_factory=lambda: list(DEFAULT_SEEDS),
         description=(
