@@ -217,8 +217,9 @@ def summarize(run: Run) -> dict[str, Any]:
         "no_truth": sum(c.get("no_truth", 0) for c in items.values()),
         "with_probabilities": int(frame["probabilities"].notna().sum()) if not frame.empty else 0,
     }
-    if table.empty:
-        return out | {"verdict": "no answers recorded"}
+    if table.empty or "accuracy" not in table:
+        failures = ", ".join(f"{k}: {v}" for k, v in out["failed_by_kind"].items())
+        return out | {"verdict": f"no answers: {out['failed']} asks failed ({failures or 'none'})"}
     overall = table[table["subgroup"] == ALL].set_index("item")
     for key in ("accuracy", "kappa", "tvd", "brier"):
         values = overall[key].dropna() if key in overall else pd.Series(dtype=float)
@@ -232,7 +233,7 @@ def summarize(run: Run) -> dict[str, Any]:
     if worst is not None:
         out |= {"weakest_subgroup": worst["label"], "weakest_gap": worst["gap"],
                 "weakest_below": worst["below"]}  # fmt: skip
-    out["verdict"] = verdict(overall, worst, params.min_group)
+    out["verdict"] = verdict(overall, worst, params.min_group, bool(params.subgroups))
     return out
 
 
@@ -247,11 +248,16 @@ def _item_summary(item: str, row: pd.Series) -> dict[str, Any]:
     return out
 
 
-def verdict(overall: pd.DataFrame, worst: dict[str, Any] | None, min_group: int) -> str:
+def verdict(
+    overall: pd.DataFrame, worst: dict[str, Any] | None, min_group: int, grouped: bool
+) -> str:
     accuracy = ", ".join(
         f"{item} {row['accuracy']:.2f} (chance {row['chance']:.2f})"
         for item, row in overall.iterrows()
+        if pd.notna(row["accuracy"])
     )
+    if not grouped:
+        return f"accuracy {accuracy}; no subgroups measured (survey.subgroups is empty)"
     if worst is None:
         return f"accuracy {accuracy}; no subgroup has {min_group} answers to name the weakest"
     return (
@@ -329,7 +335,7 @@ def figures(run: Run) -> list[tuple[str, Figure]]:
     from simsocial.analysis.survey_plots import reliability_figure, subgroup_figure
 
     table = audit(run)
-    if table.empty:
+    if table.empty or "accuracy" not in table:
         return []
     out = [("accuracy_by_subgroup", subgroup_figure(table))]
     curves = reliability_curves(run)

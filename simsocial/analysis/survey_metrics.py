@@ -117,7 +117,9 @@ def spearman(
 ) -> Estimate:
     """Rank correlation of scale positions 0..m-1 (pairs with both on the scale)."""
     n = len(truth_rank)
-    value = float(stats.spearmanr(truth_rank, answer_rank).statistic) if n > 1 else float("nan")
+    value = float("nan")  # constant ranks (one answer for everyone): no correlation defined
+    if n > 1 and np.ptp(truth_rank) > 0 and np.ptp(answer_rank) > 0:
+        value = float(stats.spearmanr(truth_rank, answer_rank).statistic)
     x_codes, y_codes = truth_rank.astype(int), answer_rank.astype(int)
     m = int(max(x_codes.max(), y_codes.max())) + 1 if n else 1
 

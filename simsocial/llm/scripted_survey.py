@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 PARAMS = {"a", "when", "a_when"}
 ANSWERED = re.compile(r'answered "(.+?)"\.')
@@ -80,3 +83,24 @@ def answer(
             break
     logprobs = {lb: math.log(p) for lb, p in zip(labels, probs, strict=True) if p > 0}
     return f"[{labels[pick]}]", logprobs if want_logprobs else None
+
+
+def expected(a: float, shares: Sequence[float]) -> dict[str, float]:
+    """The twin's known metrics over k options whose true answers have the shares p:
+
+    - accuracy a + (1 - a)/k;
+    - kappa a(1 - S) / (1 - aS - (1 - a)/k) with S = sum p^2: p_o is the accuracy, and the
+      answers' marginal is a p + (1 - a)/k, so p_e = sum p (a p + (1 - a)/k) = aS + (1 - a)/k;
+    - total variation distance (1 - a)/2 sum |p - 1/k| (answers' marginal minus truths');
+    - Brier (1 - a)^2 (k - 1)/k, the same for every answer: (1 - a)(1 - 1/k) off on the truth
+      and (1 - a)/k on each of the k - 1 others.
+    """
+    p = np.asarray(shares, dtype=float)
+    k = len(p)
+    s = float((p**2).sum())
+    return {
+        "accuracy": a + (1 - a) / k,
+        "kappa": a * (1 - s) / (1 - a * s - (1 - a) / k),
+        "tvd": (1 - a) / 2 * float(np.abs(p - 1 / k).sum()),
+        "brier": (1 - a) ** 2 * (k - 1) / k,
+    }
