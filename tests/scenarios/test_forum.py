@@ -165,6 +165,14 @@ def test_whatif_puts_the_persona_at_reply_k(tmp_path, mode, replies):
     assert result.model.iloc[-1]["same_speaker_twice"] == 0
 
 
+def test_a_whatif_whose_thread_closes_first_is_recorded_without_a_post(tmp_path):
+    whatif = {"at": 0, "do": "whatif", "thread": 0, "reply": 2, "persona": TROLL}
+    _, run = forum_run(tmp_path, continue_p=[0.0, 0.0], interventions=[whatif])
+    (missed,) = run.payloads("whatif").to_dict("records")
+    assert missed["post_id"] is None and missed["reason"] == "the thread closed after 0 replies"
+    assert "Troll" not in set(run.table("users")["name"])
+
+
 def test_whatif_is_refused_where_it_cannot_apply(tmp_path):
     opinion = {"name": "o", "kind": "opinion", "llm": {"model": "scripted/random"}}
     whatif = {"at": 0, "do": "whatif", "thread": 0, "reply": 1, "persona": TROLL}

@@ -216,7 +216,9 @@ class ForumModel(SimModel):
 
     def inject_speaker(self, thread: int, reply: int, persona: str, mode: str) -> None:
         """Hook of the `whatif` intervention: `persona` writes reply `reply` of thread `thread`
-        (replace: in the rules' place, counting toward max_replies; insert: an extra reply)."""
+        (replace: in the rules' place, counting toward max_replies; insert: an extra reply).
+        It waits as model state until the thread reaches that reply; a thread that closes
+        first (or already has) is logged as a `whatif` without a post and with the reason."""
         p = self.params
         if thread >= p.threads:
             raise InterventionError(
@@ -229,7 +231,12 @@ class ForumModel(SimModel):
                 f"thread {thread} already has {self.written(thread)} replies: reply {reply} is past"
             )
         parse_injected(persona)
-        self.pending.append({"thread": thread, "reply": reply, "persona": persona, "mode": mode})
+        injection = {"thread": thread, "reply": reply, "persona": persona, "mode": mode}
+        if thread < len(self.threads) and not self.threads[thread]["open"]:
+            written = self.written(thread)
+            self.log_whatif(injection, None, f"the thread closed after {written} replies")
+            return
+        self.pending.append(injection)
 
     def injection_at(self, index: int) -> dict[str, Any] | None:
         """The WhatIf due as this thread's next reply, if any."""
