@@ -141,6 +141,7 @@ class FeedModel(SimModel):
             {
                 **self.sample.how,
                 "users": len(self.people),
+                "respondents": [person["respondent"] for person in self.people],
                 "parties": dict(sorted(sides.items())),
                 **counts,
                 "activity_rule": "min(1, Twitter uses per day / steps_per_day); missing: "
