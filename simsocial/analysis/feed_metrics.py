@@ -197,14 +197,15 @@ def action_stats(run: Run, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
 
 
 def persona_stats(run: Run, users: pd.DataFrame) -> dict[str, Any]:
-    """Users by party and where the personas came from (the `personas` event)."""
+    """Users by party and where the personas came from (the `personas` event): synthetic when
+    the event says so, not synthetic when it names a survey file, else unknown (None)."""
     labels = Counter(users["community"].astype(str).str.casefold())
     found = run.payloads("personas")
     last = found.iloc[-1].to_dict() if not found.empty else {}
     source = last.get("source")
-    synthetic = last.get("synthetic")
-    if synthetic is None and source is not None:
-        synthetic = "synthetic" in str(source)
+    synthetic = last.get("synthetic")  # the synthetic sampler says so; a survey file names itself
+    if synthetic is None and last.get("file"):
+        synthetic = False
     return {
         "users": len(users),
         "democrats": labels["democrat"],

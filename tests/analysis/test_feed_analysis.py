@@ -204,3 +204,17 @@ def test_no_ranker_table_without_a_ranker_sweep(tmp_path):
     assert sweep_tables(sweep_dir) == []
     with pytest.raises(ValueError, match=r"does not vary feed\.ranker"):
         ranker_table(sweep_dir)
+
+
+@pytest.mark.parametrize(
+    ("payload", "synthetic"),
+    [({"source": "ANES 2020 Time Series", "file": "anes.csv"}, False), ({"users": 6}, None)],
+)
+def test_personas_from_a_survey_file_or_unsaid(tmp_path, payload, synthetic):
+    """A survey file named in the event: not synthetic; nothing said either way: unknown."""
+    frames = tables()
+    events = frames["events"]
+    events.loc[events["kind"] == "personas", "payload"] = json.dumps(payload)
+    metrics = feed.summarize(load_run(write_feed_run(tmp_path / "p", frames)))
+    assert metrics["personas_synthetic"] is synthetic
+    assert ("survey personas" in metrics["verdict"]) is (synthetic is False)
