@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -143,12 +144,18 @@ def finish_choice(session: Session, ask: Ask, outcome: Outcome) -> Choice:
 # -- structured() -----------------------------------------------------------------------------
 
 
+@functools.cache
+def schema_text(schema: type[BaseModel]) -> str:
+    """The schema's JSON text, built once per class (pydantic takes milliseconds per build)."""
+    return json.dumps(schema.model_json_schema(), separators=(",", ":"))
+
+
 def structured_messages(prompt: Prompt, schema: type[BaseModel]) -> tuple[Messages, dict[str, Any]]:
-    json_schema = schema.model_json_schema()
-    schema_text = json.dumps(json_schema, separators=(",", ":"))
+    text = schema_text(schema)
+    json_schema = json.loads(text)  # a fresh dict per request: nothing shares one
     messages = with_last_user(
         as_messages(prompt),
-        lambda text: STRUCTURED_INSTRUCTION.render(prompt=text, schema=schema_text),
+        lambda shown: STRUCTURED_INSTRUCTION.render(prompt=shown, schema=text),
     )
     return messages, json_schema
 
