@@ -35,6 +35,7 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
             "network": {"generator": "complete", "n": 2},
         },
     },
+    "survey": {"": {"survey": {"personas": {"synthetic_anes": {"n": 1}}}}},
 }
 # A population that shows the network traits every network offers (node) and an SBM's (block).
 POPULATION = Population(nodes=[0, 1], blocks=2, persona_fields=frozenset())

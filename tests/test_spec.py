@@ -144,7 +144,8 @@ def test_dump_round_trips(path: Path, tmp_path: Path) -> None:
     )
     again = load_scenario(write(tmp_path, dump_spec(spec)))
     assert again == spec
-    assert "|" in dump_spec(spec)  # the multi-line prompt template stays readable
+    if "\\n" in spec.model_dump_json():  # a multi-line text (a prompt template) stays readable
+        assert "|" in dump_spec(spec)
 
 
 def test_json_schema_lists_every_kind_with_descriptions() -> None:
