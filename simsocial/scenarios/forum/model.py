@@ -28,7 +28,7 @@ from simsocial.scenarios.forum.process import continues, draw_p, next_speaker
 from simsocial.scenarios.forum.spec import ForumSpec
 from simsocial.scenarios.forum.templates import Prompts
 
-EXPAND_TOKENS_PER_LINE = 30
+EXPAND_TOKENS_PER_LINE = 24
 
 
 class ForumModel(SimModel):
@@ -89,9 +89,7 @@ class ForumModel(SimModel):
             self.threads.append(
                 {"p": p_thread, "post": -1, "slots": 0, "open": True, "speakers": [int(starter)]}
             )
-        self.consult_rounds(
-            [self.write(i, int(s)) for i, s in enumerate(starters)]  # the top posts
-        )
+        self.consult_rounds([self.write(i, int(s)) for i, s in enumerate(starters)])
 
     def grow_threads(self) -> None:
         """One reply per open thread (a WhatIf persona's, or the rules'), asked together."""
@@ -104,7 +102,11 @@ class ForumModel(SimModel):
             if injection is not None:
                 decisions.append(self.inject(i, injection))
                 continue
-            if len(population) < 2 or not continues(self.rng, thread["p"]):
+            if len(population) < 2:  # an expansion shortfall left one persona: nobody replies
+                self.counts["no_speaker"] += 1
+                self.close(i)
+                continue
+            if not continues(self.rng, thread["p"]):
                 self.close(i)
                 continue
             speaker = next_speaker(

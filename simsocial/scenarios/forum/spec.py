@@ -82,7 +82,7 @@ class ForumParams(StrictModel):
     )
     expand_batch: PositiveInt = Field(
         10,
-        description="Persona lines asked for in one request (about 30 tokens each are allowed).",
+        description="Persona lines asked for in one request (24 tokens each are allowed).",
     )
     expand_shown: PositiveInt | None = Field(
         None,
