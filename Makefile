@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+MEDIA  := $(VENV)/.media-stamp
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo media-demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,17 +17,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# torch (CPU wheel), diffusers, transformers, peft: the media tests and the media experiment
+$(MEDIA): $(STAMP)
+	$(PY) -m pip install -q -e '.[media]'
+	touch $(MEDIA)
+
 demo: $(STAMP)
 	$(VENV)/bin/simsocial run scenarios/opinion_dynamics.yaml
+
+media-demo: $(MEDIA)
+	$(VENV)/bin/simsocial run scenarios/media_feedback.yaml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check simsocial tests benchmarks analysis
 	$(VENV)/bin/ruff format --check simsocial tests benchmarks analysis
 
-test: lint
+test: lint $(MEDIA)
 	$(VENV)/bin/pytest -q
 
-bench: $(STAMP)
+bench: $(MEDIA)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
