@@ -1,12 +1,18 @@
 """What an active user reads and answers: the persona, the ranked feed, a few news items, and a
 structured action (`FeedAction`).
 
-Prompt layout (the scripted twin `scripted/feed` parses it; keep it stable):
+The instructions come first, the same for every user, so consecutive asks share a prompt prefix
+(the embedded model and providers with prompt caching reuse it); then who the user is and what
+it sees. Prompt layout (the scripted twin `scripted/feed` parses it; keep it stable):
+
+    You are on a social media platform like Twitter. ... choose exactly ONE action:
+    - "post": ...  (the six actions and their fields)
+    Write at most <max_chars> characters of text.
 
     <persona text>
     Your bio: <bio>                                         (when enriched)
 
-    You are user <id> on a social media platform like Twitter. Your party: <Democrat|...>.
+    You are user <id>. Your party: <Democrat|Republican|independent>.
 
     Your feed, ranked by the platform:
     <<<FEED
@@ -18,8 +24,6 @@ Prompt layout (the scripted twin `scripted/feed` parses it; keep it stable):
     <<<NEWS
     [news <id>] <title> (<source>, <date>): <summary>
     NEWS>>>
-
-    Choose exactly ONE action ...
 
 where <what> is `news <id> "<title>": <text>` (a shared news item), `<text>` (an own post),
 `comment on post <id>: <text>` or `repost of post <id>: <text>`; every text on one line. An
@@ -41,11 +45,8 @@ ACTIONS: tuple[str, ...] = ("post", "like", "comment", "repost", "follow", "noth
 
 ACT = Template(
     "feed.act",
-    "{persona}{bio}\n\n"
-    "You are user {user} on a social media platform like Twitter. Your party: {party}.\n\n"
-    "Your feed, ranked by the platform:\n<<<FEED\n{feed}\nFEED>>>\n\n"
-    "News you can share:\n<<<NEWS\n{news}\nNEWS>>>\n\n"
-    "Choose exactly ONE action, as you would on Twitter:\n"
+    "You are on a social media platform like Twitter. You read your feed and today's news, "
+    "then choose exactly ONE action, as you would on Twitter:\n"
     '- "post": share a news item (news_id) with your own comment (text), or post your own '
     "text without news_id;\n"
     '- "like": like a post in your feed (post_id);\n'
@@ -53,7 +54,11 @@ ACT = Template(
     '- "repost": repost a post in your feed (post_id), with an optional comment (text);\n'
     '- "follow": follow the author of a post in your feed (target: their user number);\n'
     '- "nothing": do nothing now.\n'
-    "Write at most {max_chars} characters of text.",
+    "Write at most {max_chars} characters of text.\n\n"
+    "{persona}{bio}\n\n"
+    "You are user {user}. Your party: {party}.\n\n"
+    "Your feed, ranked by the platform:\n<<<FEED\n{feed}\nFEED>>>\n\n"
+    "News you can share:\n<<<NEWS\n{news}\nNEWS>>>",
 )
 REPAIR = Template(
     "feed.repair",
