@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -156,6 +156,7 @@ class SurveyModel(SimModel):
 
     def _row(self, i: int, person: Respondent, item: Item, answer: Choice) -> dict[str, Any]:
         truth = item.true_option(person)
+        assert truth is not None, "only personas with a true answer are asked"
         chosen = answer.choice if answer.ok else None
         error = None if answer.ok else (answer.record.error_kind or "unknown")
         probs = None
@@ -173,7 +174,7 @@ class SurveyModel(SimModel):
             "error": error,
             "truth_rank": item.rank(truth),
             "answer_rank": item.rank(chosen),
-            "p_truth": None if probs is None else probs[truth],  # type: ignore[index]
+            "p_truth": None if probs is None else probs[truth],
             "probabilities": None if probs is None else json.dumps(probs),
         }
 
@@ -201,5 +202,5 @@ class SurveyModel(SimModel):
         }
 
 
-def _last(name: str) -> Any:
+def _last(name: str) -> Callable[[SurveyModel], Any]:
     return lambda model: model._last.get(name)

@@ -22,7 +22,8 @@ SHOW = {
     "lists": (*DEMOGRAPHICS, "party", "love", "hate"),
 }
 SUBGROUPS = ("age_group", "education", "race", "party", "gender")
-METRICS = frozenset({"step", "accuracy", "asked", "answered", "failed"})
+# what `when:` conditions read: the last item's counts and accuracy, and the progress
+METRICS = frozenset({"step", "accuracy", "asked", "answered", "failed", "personas", "items_done"})
 Builtin = Literal["vote_2020", "party_id", "ideology"]
 
 
