@@ -139,3 +139,17 @@ outputs: {{dir: "{tmp_path / "runs"}", report: false}}
     trial = kills.kill_at_point(path, tmp_path / "killed", "step:2", reference)
     assert trial.killed and trial.resume_code == 0, trial.resume_error
     assert trial.equal, trial.difference
+
+
+def test_declared_condition_metrics_are_what_conditions_read(make_session):
+    """The vocabulary `validate` checks `when:` against is exactly what the model offers."""
+    from simsocial.interventions.schedule import metrics
+    from simsocial.scenarios.survey.model import SurveyModel
+    from simsocial.vocabulary import Population
+
+    spec = parse_scenario(
+        {"name": "v", "kind": "survey", "survey": {"personas": {"synthetic_anes": {"n": 3}}}}
+    )
+    model = SurveyModel(spec, make_session("scripted/survey"))
+    vocabulary = spec.vocabulary(Population(nodes=None, blocks=None))
+    assert set(metrics(model)) == set(vocabulary.metrics)
