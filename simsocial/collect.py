@@ -10,15 +10,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from simsocial.metrics import CustomMetrics
     from simsocial.model import SimModel
 
 
 def collect_step(
     model: SimModel, custom: CustomMetrics | None = None, step: int | None = None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | pa.Table]:
     """Model row(s) and agent rows for the step just taken (default `model.step_index`; -1 is
-    the starting state), each tagged with `step`."""
+    the starting state), each tagged with `step`; a model with `agent_columns` gets its agent
+    rows as one Arrow table (a million dicts would cost a gigabyte)."""
     import mesa
 
     step = model.step_index if step is None else step
@@ -30,6 +33,9 @@ def collect_step(
     if custom is not None:
         values.update(custom.values(model, step))
     model_rows = [{"step": step, **values}] if values else []
+    columns = model.agent_columns()
+    if columns is not None:
+        return model_rows, _agent_table(step, columns)
     agent_rows: list[dict[str, Any]] = []
     if agent_reporters:
         frame = collector.get_agent_vars_dataframe()  # indexed by (Step, AgentID)
@@ -49,3 +55,11 @@ def collect_step(
             )
         ]
     return model_rows, agent_rows
+
+
+def _agent_table(step: int, columns: dict[str, Any]) -> pa.Table:
+    import numpy as np
+    import pyarrow as pa
+
+    rows = len(columns["agent_id"])
+    return pa.table({"step": pa.array(np.full(rows, step, dtype=np.int64)), **columns})

@@ -48,11 +48,20 @@ class SimModel(Stateful, mesa.Model):
         # independent measurements (opinion adoption) has no starting state and says so
         self.has_starting_state = True
         self._log_event = log_event
+        # set by the runner: writes the rows and call records buffered so far (`spill`)
+        self.spill_sink: Callable[[], None] | None = None
 
     def log(self, kind: str, payload: dict[str, Any], agent_id: int = -1) -> None:
         """Record an action in events.parquet."""
         if self._log_event is not None:
             self._log_event(self.step_index, agent_id, kind, payload)
+
+    def spill(self) -> None:
+        """Write the events and call records of the step so far as part files, so a step of a
+        million decisions never holds them all; call it between gathers. As safe as a step's
+        end: `resume` drops parts written after the last checkpoint and redoes the step."""
+        if self.spill_sink is not None:
+            self.spill_sink()
 
     def consult_rounds(self, decisions: Sequence[Rounds[Any]]) -> list[Any]:
         """Advance every decision together, one gather per round across all of them (asks are
@@ -153,6 +162,15 @@ class SimModel(Stateful, mesa.Model):
     def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Mesa DataCollector reporters (model, agent) for model.parquet and agents.parquet."""
         return {}, {}
+
+    def agent_columns(self) -> dict[str, Any] | None:
+        """agents.parquet as columns (agent_id first, then one array each), for a model whose
+        agents are arrays rather than Mesa agents; None: the agent reporters make the rows."""
+        return None
+
+    def graph_edges(self) -> Iterable[tuple[int, int]] | None:
+        """The network's edges for graphs.parquet (an (E, 2) array will do), or None."""
+        return None if self.graph is None else self.graph.edges()
 
     def drain_tables(self) -> dict[str, pa.Table]:
         """Rows added to the kind's own tables since the last call (the runner writes them after

@@ -191,6 +191,7 @@ def execute_in(
     model_cls = KINDS[spec.kind].load("model")
     register_tables(store, spec)
     model: SimModel = model_cls(spec, session, store.log_event)
+    model.spill_sink = lambda: store.spill(session.drain_records())
     start = 0
     custom = CustomMetrics(spec.metrics)
     custom.check(set(metrics(model)))
@@ -286,8 +287,8 @@ def _step_through(
         store.add_rows("model", model_rows)
         store.add_rows("agents", agent_rows)
         last = model.done or step + 1 >= spec.steps or session.budget_exhausted
-        if _snapshot_due(spec, step, last) and model.graph is not None:
-            store.add_graph(step, model.graph.edges())
+        if _snapshot_due(spec, step, last):
+            store.add_graph(step, model.graph_edges())
         if bar is not None:
             bar.advance(model.summary())
         if last or (step + 1) % spec.outputs.flush_every == 0:
@@ -316,8 +317,7 @@ def _collect_start(store: RunStore, model: SimModel, custom: CustomMetrics) -> N
     from simsocial.collect import collect_step
 
     _drain(store, model)  # e.g. the platform's users and their first follows
-    if model.graph is not None:
-        store.add_graph(-1, model.graph.edges())
+    store.add_graph(-1, model.graph_edges())
     if model.has_starting_state:
         model.step_index = -1
         model_rows, agent_rows = collect_step(model, custom)

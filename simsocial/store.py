@@ -20,6 +20,7 @@ temporary name and renamed, and nothing is deleted before what replaces it is du
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from simsocial import checkpoint
@@ -141,17 +143,35 @@ class RunStore:
             raise ValueError(f"{name!r} cannot name a table of the run directory")
         self.tables[name] = ChunkedTable(self.parts_dir, name, schema)
 
-    def add_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
-        self.tables[table].extend(rows)
+    def add_rows(self, table: str, rows: Iterable[dict[str, Any]] | pa.Table) -> None:
+        if isinstance(rows, pa.Table):
+            self.tables[table].append_table(rows)
+        else:
+            self.tables[table].extend(rows)
 
     def add_arrow(self, table: str, rows: pa.Table) -> None:
         """Columnar rows (a scenario's platform tables), in the table's registered schema."""
         self.tables[table].append_table(rows)
 
-    def add_graph(self, step: int, edges: Iterable[tuple[int, int]]) -> None:
-        self.tables["graphs"].extend(
-            {"step": step, "source": int(u), "target": int(v)} for u, v in edges
-        )
+    def add_graph(self, step: int, edges: Iterable[tuple[int, int]] | np.ndarray | None) -> None:
+        """One snapshot (none without a network), as columns: a dict per edge would cost a
+        gigabyte at 10^7 edges."""
+        if edges is None:
+            return
+        if not isinstance(edges, np.ndarray):
+            edges = np.fromiter(itertools.chain.from_iterable(edges), dtype=np.int64)
+        pairs = edges.reshape(-1, 2).astype(np.int64, copy=False)
+        columns = {
+            "step": np.full(len(pairs), step, dtype=np.int64),
+            "source": pairs[:, 0],
+            "target": pairs[:, 1],
+        }
+        self.tables["graphs"].append_table(pa.table(columns, schema=GRAPH_SCHEMA))
+
+    def spill(self, records: Iterable[Any]) -> None:
+        """Mid-step (`SimModel.spill`): these call records, and every buffered row, to parts."""
+        self.add_calls(records)
+        self.flush()
 
     def flush(self) -> None:
         for table in self.tables.values():

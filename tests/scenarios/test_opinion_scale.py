@@ -15,10 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
 import simsocial
+from simsocial.runner import resume
+from simsocial.scenarios.opinion import dynamics
+from simsocial.scenarios.opinion import model as opinion_model
+from simsocial.scenarios.opinion.topology import Topology
 from simsocial.spec import parse_scenario
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "opinion_scale"
@@ -98,11 +104,122 @@ def tables(name: str, out: Path) -> dict[str, pd.DataFrame]:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_tables_match_the_reference(tmp_path: Path, name: str) -> None:
     """Same seed, same tables as the code before the compact step loop: values, types, order."""
-    for table, frame in tables(name, tmp_path).items():
+    assert_reference(name, tmp_path)
+
+
+def assert_reference(name: str, out: Path) -> None:
+    for table, frame in tables(name, out).items():
         expected = pd.read_parquet(REFERENCE / name / f"{table}.parquet")
         pd.testing.assert_frame_equal(
             frame.reset_index(drop=True), expected.reset_index(drop=True), check_exact=True
         )
+
+
+@pytest.mark.parametrize("name", ["sync_ws", "sequential_ws", "sync_blocks_interventions"])
+def test_chunked_steps_spill_rows_and_keep_the_tables(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked 37 agents per gather, rows written to part files between gathers: same tables."""
+    spills: list[int] = []
+    monkeypatch.setattr(dynamics, "CHUNK", 37)
+    spill = opinion_model.OpinionModel.spill
+    monkeypatch.setattr(
+        opinion_model.OpinionModel, "spill", lambda self: (spills.append(1), spill(self))
+    )
+    assert_reference(name, tmp_path)
+    assert len(spills) >= 5
+
+
+def test_a_kill_after_a_spill_resumes_to_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts spilled mid-step after the last checkpoint are dropped by resume, which redoes
+    the step: the tables are the reference's."""
+    monkeypatch.setattr(dynamics, "CHUNK", 50)
+    receive = opinion_model.OpinionModel._receive
+    seen = [0]
+
+    def killed(self: Any, position: int, answer: Any) -> None:
+        seen[0] += 1
+        if seen[0] == 200 + 120:  # step 1, after two spills
+            raise KeyboardInterrupt
+        receive(self, position, answer)
+
+    monkeypatch.setattr(opinion_model.OpinionModel, "_receive", killed)
+    result = simsocial.run(parse_scenario(scenario("sync_ws", tmp_path)), out=tmp_path / "run")
+    assert result.status == "interrupted"
+    assert len(list((tmp_path / "run" / "parts").glob("llm_calls-*"))) >= 4
+    monkeypatch.setattr(opinion_model.OpinionModel, "_receive", receive)
+    resumed = resume(tmp_path / "run")
+    assert resumed.status == "completed"
+    for table in TABLES:
+        frame = resumed.table(table).drop(columns=list(VOLATILE.get(table, ())))
+        expected = pd.read_parquet(REFERENCE / "sync_ws" / f"{table}.parquet")
+        pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+
+
+def copied(graph: nx.Graph) -> nx.Graph:
+    """How the model used to put the drawn graph on agent ids 1..n (the order to keep)."""
+    ids = range(1, graph.number_of_nodes() + 1)
+    copy = nx.Graph((u + 1, v + 1) for u, v in graph.edges())
+    copy.add_nodes_from(ids)
+    return copy
+
+
+def shuffled_graph(seed: int) -> nx.Graph:
+    """Nodes inserted in random order, edges in random order, a self-loop, isolated nodes."""
+    rng = np.random.default_rng(seed)
+    base = nx.fast_gnp_random_graph(60, 0.06, seed=seed)
+    graph = nx.Graph()
+    graph.add_nodes_from(rng.permutation(60).tolist())
+    edges = list(base.edges())
+    rng.shuffle(edges)
+    graph.add_edges_from([*edges, (7, 7)])
+    return graph
+
+
+GRAPHS = {
+    "watts_strogatz": lambda: nx.connected_watts_strogatz_graph(300, 10, 0.1, seed=3),
+    "barabasi_albert": lambda: nx.barabasi_albert_graph(300, 2, seed=3),
+    "stochastic_block": lambda: nx.stochastic_block_model(
+        [50, 60], [[0.2, 0.01], [0.01, 0.2]], seed=3
+    ),
+    "lattice": lambda: nx.convert_node_labels_to_integers(nx.grid_2d_graph(7, 9)),
+    "shuffled_1": lambda: shuffled_graph(1),
+    "shuffled_2": lambda: shuffled_graph(2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_arrays_keep_networkx_order(name: str) -> None:
+    """Neighbour order (what a prompt lists), edge order (graphs.parquet) and the graph built
+    on demand are those of the networkx copy the model used to make."""
+    drawn = GRAPHS[name]()
+    reference = copied(drawn)
+    ids = np.arange(1, drawn.number_of_nodes() + 1)
+    topology = Topology(drawn, ids)
+    for position, agent_id in enumerate(ids.tolist()):
+        shown = ids[topology.neighbours(position)].tolist()
+        assert shown == list(reference.adj[agent_id])
+    assert list(map(tuple, topology.edges().tolist())) == list(reference.edges())
+    graph = topology.graph
+    assert list(graph) == list(reference)
+    assert all(list(graph.adj[x]) == list(reference.adj[x]) for x in reference)
+    again = Topology.of_graph(reference, ids)
+    assert np.array_equal(again.indptr, topology.indptr)
+    assert np.array_equal(again.indices, topology.indices)
+
+
+def test_batches_match_networkx_independent_batches() -> None:
+    """Sequential updates batch exactly as `simsocial.networks.independent_batches` does."""
+    from simsocial.networks import independent_batches
+
+    drawn = GRAPHS["watts_strogatz"]()
+    ids = np.arange(1, 301)
+    order = np.random.default_rng(4).integers(0, 300, size=600)
+    batches = Topology(drawn, ids).batches(order.tolist())
+    expected = independent_batches(ids[order].tolist(), copied(drawn))
+    assert [ids[b].tolist() for b in batches] == expected
 
 
 def regenerate(out: Path) -> None:

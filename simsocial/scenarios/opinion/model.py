@@ -11,9 +11,6 @@ seeing its neighbours; the run stops at consensus |m| = 1.
 from __future__ import annotations
 
 import hashlib
-import string
-from functools import lru_cache
-from itertools import product
 from typing import Any
 
 import numpy as np
@@ -22,50 +19,19 @@ from simsocial.agents import LLMAgent
 from simsocial.interventions import InterventionError
 from simsocial.llm import Ask, Session
 from simsocial.model import EventSink, SimModel
-from simsocial.networks import build_network, node_traits
+from simsocial.networks import build_network
+from simsocial.scenarios.opinion.dynamics import NEWS_NOTE, Dynamics
+from simsocial.scenarios.opinion.naming import friend_lines, random_names
+from simsocial.scenarios.opinion.population import OPINIONS, Population
 from simsocial.scenarios.opinion.spec import OpinionSpec
+from simsocial.scenarios.opinion.topology import Topology
 from simsocial.state import Stateful
 
-LETTERS = string.ascii_lowercase
-# A `broadcast` intervention's message, shown once at the top of the receiver's next prompt.
-NEWS_NOTE = "You have just read this news: {message}\n\n"
-
-
-@lru_cache(maxsize=4)
-def _name_table(low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every name of `low`..`high` letters, with each length's offset and count in the table."""
-    lengths = range(low, high + 1)
-    tables = [["".join(p) for p in product(LETTERS, repeat=n)] for n in lengths]
-    sizes = np.array([len(t) for t in tables])
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    return np.array([name for t in tables for name in t]), offsets, sizes
-
-
-def random_names(rng: np.random.Generator, count: int, lengths: tuple[int, int]) -> list[str]:
-    """`count` distinct random lowercase names; each length in `lengths` equally likely."""
-    low, high = lengths
-    if high > 4:  # too many strings to tabulate: spell them out
-        spelled: set[str] = set()
-        while len(spelled) < count:
-            size = int(rng.integers(low, high + 1))
-            spelled.add("".join(rng.choice(list(LETTERS), size=size)))
-        return sorted(spelled)  # sorted: set order depends on the process's hash seed
-    table, offsets, sizes = _name_table(low, high)
-    names: list[str] = []
-    seen: set[str] = set()
-    while len(names) < count:
-        need = count - len(names)
-        which = rng.integers(0, len(sizes), size=need)
-        picks = offsets[which] + (rng.random(need) * sizes[which]).astype(np.int64)
-        for name in table[picks].tolist():
-            if name not in seen:
-                seen.add(name)
-                names.append(name)
-    return names[:count]
+__all__ = ["OpinionAgent", "OpinionModel", "random_names"]
 
 
 class OpinionAgent(Stateful, LLMAgent):
-    """One voice: a respondent (adoption) or a node of the network (dynamics)."""
+    """A respondent of the adoption experiment (dynamics agents are columns: `Population`)."""
 
     model: OpinionModel
     STATE = ("opinion", "zealot", "note")
@@ -76,8 +42,8 @@ class OpinionAgent(Stateful, LLMAgent):
         self.zealot = False  # committed: never changes opinion, and is never asked
         self.note: str | None = None  # a broadcast message for the next prompt
         self.shown: dict[str, Any] = {}
-        self.node: Any = None  # the network's id for this agent (None: added by an intervention)
-        self.block: int | None = None  # its stochastic block, when the network has blocks
+        self.node: Any = None
+        self.block: int | None = None
 
     def ask(self) -> Ask | None:
         if self.zealot:
@@ -99,8 +65,8 @@ class OpinionAgent(Stateful, LLMAgent):
         self.model.record_reply(self, adopted, answer)
 
 
-class OpinionModel(SimModel):
-    """Both experiments; which one runs is `opinion.experiment`."""
+class OpinionModel(Dynamics, SimModel):
+    """Both experiments; which one runs is `opinion.experiment` (dynamics: `Dynamics`)."""
 
     spec: OpinionSpec
     STATE = ("updates", "consensus_at")
@@ -118,24 +84,18 @@ class OpinionModel(SimModel):
                 OpinionAgent(self)
             self.target_m = self.params.grid[0]
             self.current_m, self.shown_a = self._realise(self.target_m)
-        else:
-            assert spec.network is not None
-            self.graph = build_network(spec.network, seed=spec.seed)
-            n = self.graph.number_of_nodes()
-            n_a = round(n * (1 + self.params.initial_m) / 2)
-            opinions = np.array(["A"] * n_a + ["B"] * (n - n_a))
-            self.rng.shuffle(opinions)
-            agents = [OpinionAgent(self, str(o)) for o in opinions]
-            for u, agent in enumerate(agents):  # nodes 0..n-1; keep the original id and block
-                for key, value in node_traits(self.graph, u).items():
-                    setattr(agent, key, value)
-            # graph nodes are 0..n-1; agents are addressed by unique_id in consult_sequential
-            self.graph = self.graph.__class__(
-                (agents[u].unique_id, agents[v].unique_id) for u, v in self.graph.edges()
-            )
-            self.graph.add_nodes_from(a.unique_id for a in agents)
-            self.by_id = {a.unique_id: a for a in agents}
-            self.n_a = n_a
+            return
+        assert spec.network is not None
+        drawn = build_network(spec.network, seed=spec.seed)
+        n = drawn.number_of_nodes()
+        n_a = round(n * (1 + self.params.initial_m) / 2)
+        opinions = np.array(["A"] * n_a + ["B"] * (n - n_a))
+        self.rng.shuffle(opinions)
+        self.population = Population.on_network(drawn, opinions == "B")
+        self.topology = Topology(drawn, self.population.ids)
+        self.n_a = n_a
+
+    # --- tables ----------------------------------------------------------------------------------
 
     def reporters(self) -> tuple[dict[str, Any], dict[str, Any]]:
         if self.adoption:
@@ -154,13 +114,14 @@ class OpinionModel(SimModel):
             "n_b": lambda m: m.count("B"),
             "updates": "updates",
             "consensus": lambda m: m.consensus_at is not None,
-            "zealots": lambda m: sum(1 for a in m.by_id.values() if a.zealot),
-        }, {"opinion": "opinion", "zealot": "zealot", "node": "node", **self._block_reporter()}
+            "zealots": lambda m: int(np.count_nonzero(m.population.zealot)),
+        }, {}
 
-    def _block_reporter(self) -> dict[str, str]:
-        """agents.parquet gets `block` when the network is a stochastic block model."""
-        network = self.spec.network
-        return {"block": "block"} if network and network.generator == "stochastic_block" else {}
+    def agent_columns(self) -> dict[str, Any] | None:
+        """agents.parquet: agent_id, opinion, zealot, node (and block for a block model)."""
+        if self.adoption:
+            return None
+        return {"agent_id": self.population.ids, **self.population.columns()}
 
     def prompt_templates(self) -> dict[str, str]:
         return {
@@ -171,27 +132,13 @@ class OpinionModel(SimModel):
     # --- what an agent sees -------------------------------------------------------------
 
     def friends_of(self, agent: OpinionAgent) -> tuple[str, dict[str, Any]]:
-        """The friend list of one query, and what was shown (for the event log)."""
-        if self.adoption:
-            n_a, n = self.shown_a, self.params.group_size
-            opinions = ["A"] * n_a + ["B"] * (n - n_a)
-        else:
-            opinions = [self.by_id[i].opinion for i in self.graph.neighbors(agent.unique_id)]
-        first, second = self.params.labels
-        label_a, label_b = (first, second) if self.rng.random() < 0.5 else (second, first)
-        order = self.rng.permutation(len(opinions))
-        if self.params.naming == "random":
-            names = random_names(self.rng, len(opinions), self.params.name_length)
-        else:
-            names = [f"agent{i}" for i in range(len(opinions))]
-        label = {"A": label_a, "B": label_b}
-        lines = "\n".join(f"{names[j]}: {label[opinions[i]]}" for j, i in enumerate(order))
-        return lines, {
-            "label_a": label_a,
-            "label_b": label_b,
-            "n_a": opinions.count("A"),
-            "n": len(opinions),
-        }
+        """The friend list of one adoption query, and what was shown (for the event log)."""
+        n_a, n = self.shown_a, self.params.group_size
+        params = self.params
+        lines, label_a, label_b = friend_lines(
+            self.rng, [0] * n_a + [1] * (n - n_a), params.labels, params.naming, params.name_length
+        )
+        return lines, {"label_a": label_a, "label_b": label_b, "n_a": n_a, "n": n}
 
     def _realise(self, target_m: float) -> tuple[float, int]:
         """The m a group of N can actually show for a target m, and its N_A."""
@@ -212,44 +159,24 @@ class OpinionModel(SimModel):
         elif self.updates == 0 and self._after_update(None):
             self.done = True  # consensus from the start: T_c = 0, and no agent is asked
         elif self.spec.update == "synchronous":
-            self.consult(self.agents)
+            self._synchronous()
             self._after_update(None)
         else:
-            n = len(self.by_id)
-            ids = np.fromiter(self.by_id, dtype=np.int64)
-            order = ids[self.rng.integers(0, n, size=n)]
-            self.consult_sequential(order.tolist(), after_each=self._after_update)
+            self._sequential()
         if self.consensus_at is not None:
             self.done = True
 
     def record_reply(self, agent: OpinionAgent, adopted: str | None, answer: Any) -> None:
+        """An adoption reply: counted and logged (the respondent keeps no opinion)."""
         shown = agent.shown
-        if self.adoption:
-            self.counts[adopted or "failed"] += 1
-            self.log(
-                "reply",
-                {
-                    "m": self.current_m,
-                    "majority_label": shown["label_a"] if self.current_m >= 0 else shown["label_b"],
-                    "reply": answer.record.reply,
-                    "adopted": adopted,
-                },
-                agent_id=int(agent.unique_id),
-            )
-            return
-        old = agent.opinion
-        if adopted is not None and adopted != old:
-            agent.opinion = adopted
-            self.n_a += 1 if adopted == "A" else -1
-        self.updates += 1
+        self.counts[adopted or "failed"] += 1
         self.log(
-            "update",
+            "reply",
             {
-                "t": self.updates,
-                "old": old,
-                "new": agent.opinion,
-                "m": self.magnetisation,
-                "failed": adopted is None,
+                "m": self.current_m,
+                "majority_label": shown["label_a"] if self.current_m >= 0 else shown["label_b"],
+                "reply": answer.record.reply,
+                "adopted": adopted,
             },
             agent_id=int(agent.unique_id),
         )
@@ -257,7 +184,7 @@ class OpinionModel(SimModel):
     def _after_update(self, agent: LLMAgent | None) -> bool:
         if abs(self.magnetisation) >= 1.0 and self.consensus_at is None:
             self.consensus_at = self.updates
-            n = len(self.by_id)
+            n = len(self.population)
             self.log(
                 "consensus",
                 {"t": self.updates, "tc_over_n": self.updates / n, "m": self.magnetisation},
@@ -266,13 +193,13 @@ class OpinionModel(SimModel):
         return False
 
     def count(self, opinion: str) -> int:
-        return self.n_a if opinion == "A" else len(self.by_id) - self.n_a
+        return self.n_a if opinion == "A" else len(self.population) - self.n_a
 
     @property
     def magnetisation(self) -> float:
         if self.adoption:
             return self.current_m
-        return (2 * self.n_a - len(self.by_id)) / len(self.by_id)
+        return (2 * self.n_a - len(self.population)) / len(self.population)
 
     # --- intervention hooks (dynamics only: adoption respondents have no network) ---------
 
@@ -281,44 +208,70 @@ class OpinionModel(SimModel):
             raise InterventionError(f"{what} needs opinion.experiment: dynamics")
 
     def intervention_agents(self) -> dict[int, Any]:
-        return super().intervention_agents() if self.adoption else dict(self.by_id)
+        return super().intervention_agents() if self.adoption else self.population.views()
 
     def agents_changed(self, ids: list[int]) -> None:
-        bad = sorted({str(a.opinion) for a in self.agents if a.opinion not in ("A", "B")})
+        if not self.adoption:
+            self.n_a = self.population.count_a()  # views checked each opinion as it was set
+            return
+        bad = sorted({str(a.opinion) for a in self.agents if a.opinion not in OPINIONS})
         if bad:
             raise InterventionError(f"opinion must be 'A' or 'B', got {bad}")
-        if not self.adoption:
-            self.n_a = sum(1 for a in self.by_id.values() if a.opinion == "A")
 
     def add_agent(self, state: dict[str, Any], neighbours: list[int]) -> int:
         self._dynamics("add_agents")
-        agent = OpinionAgent(self, str(state.get("opinion", "A")))
+        graph = self.graph
+        assert graph is not None
+        agent = self.population.add(str(state.get("opinion", "A")))
         for key, value in state.items():
             if not hasattr(agent, key):
-                agent.remove()
+                self.population.remove(agent.unique_id)
                 raise InterventionError(f"opinion agents have no attribute '{key}'")
             setattr(agent, key, value)
-        self.by_id[agent.unique_id] = agent
-        self.graph.add_node(agent.unique_id)
-        self.graph.add_edges_from((agent.unique_id, j) for j in neighbours)
-        return int(agent.unique_id)
+        graph.add_node(agent.unique_id)
+        graph.add_edges_from((agent.unique_id, j) for j in neighbours)
+        return agent.unique_id
 
     def remove_agent(self, agent_id: int) -> None:
         self._dynamics("remove_agents")
-        self.graph.remove_node(agent_id)
-        self.by_id.pop(agent_id).remove()
+        graph = self.graph
+        assert graph is not None
+        graph.remove_node(agent_id)
+        self.population.remove(agent_id)
 
     def deliver(self, ids: list[int], message: str) -> None:
-        agents = self.intervention_agents()
+        if self.adoption:
+            agents = self.intervention_agents()
+            for i in ids:
+                agents[i].note = message
+            return
         for i in ids:
-            agents[i].note = message
+            self.population.position(i)  # an unknown id is a KeyError, as it always was
+            self.population.notes[i] = message
 
     # --- checkpoint state -------------------------------------------------------------------
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state(state)  # STATE fields, then every agent's opinion, zealot and note
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
         if not self.adoption:
-            self.n_a = sum(1 for a in self.by_id.values() if a.opinion == "A")
+            state["population"] = self.population.get_state()
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if self.adoption:
+            super().set_state(state)  # STATE fields, then every respondent's
+            return
+        state = dict(state)
+        agents = state.pop("agents", None)  # a checkpoint from before `Population`
+        super().set_state(state)
+        if "population" in state:
+            self.population.set_state(state["population"])
+        else:
+            views = self.population.views()
+            for agent_id, saved in (agents or {}).items():
+                for key in OpinionAgent.STATE:
+                    setattr(views[int(agent_id)], key, saved[key])
+        self.n_a = self.population.count_a()
 
     def summary(self) -> dict[str, Any]:
         if self.adoption:
