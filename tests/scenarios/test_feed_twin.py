@@ -31,6 +31,7 @@ MODEL = "scripted/feed"
 
 
 def twin_run(root: Path, ranker: str, n: int, steps: int, seed: int = 1) -> tuple[Any, Any]:
+    root.mkdir(parents=True, exist_ok=True)
     survey = write_survey(root / "survey.csv", split(n, 0.65), [3] * n)  # once a day: p = 1
     spec = feed_spec(
         root / ranker,
