@@ -59,7 +59,7 @@ _PER_ITEM = {
     f"options (needs log-probabilities); 0-2; {_A}",
 }
 GLOSSARY = {
-    "personas": f"personas drawn (survey.personas); count; {_A}",
+    "personas": f"personas asked at least one item (survey.personas); count; {_A}",
     "items": f"survey items asked, one per step; count; {_A}",
     "asked": f"asks made: personas with a true answer, over all items; count; {_A}",
     "answered": f"asks answered with one of the options; count; {_A}",
@@ -201,6 +201,7 @@ def weakest(table: pd.DataFrame, min_group: int) -> dict[str, Any] | None:
 
 
 def summarize(run: Run) -> dict[str, Any]:
+    """Counts, means over items, per built-in item metrics, the weakest subgroup, the verdict."""
     frame, table = run.table("answers"), audit(run)
     params = settings(run)
     items = events_counts(run)
