@@ -27,6 +27,8 @@ Policies (what they answer to a choice between `labels`):
   The information-diffusion twin: a known spreading probability per telling.
 - ``forum``    ``bad=<n>``: the SimReddit twin (simsocial.llm.scripted_forum): unique persona
   lines, hashed posts and replies, a judge that flags only uncivil text, uniform votes.
+- ``taste``    ``likes=<word,...>``: the media audience twin (simsocial.media.scripted_taste): a
+  like/skip choice is ``like`` iff the ``Image:`` line names a taste word.
 - ``feed``     ``like_same=``, ``like_diff=``, ``comment_same=`` ... (simsocial.llm.scripted_feed):
   the Törnberg-feed twin, whose likes and comments depend only on whether author and reader
   share a party; its toxicity judge scores the uncivil marker. Structured replies only.
@@ -62,8 +64,20 @@ import numpy as np
 from simsocial.llm import scripted_feed, scripted_forum, scripted_survey
 from simsocial.llm.prompts import STRUCTURED_REPAIR
 from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
+from simsocial.media import scripted_taste
 
-POLICIES = ("fixed", "random", "majority", "degree", "echo", "gossip", "forum", "survey", "feed")
+POLICIES = (
+    "fixed",
+    "random",
+    "majority",
+    "degree",
+    "echo",
+    "gossip",
+    "forum",
+    "survey",
+    "feed",
+    "taste",
+)
 _COMMON = {"fail", "latency", "invalid", "text"}
 _PARAMS = {
     "fixed": {"answer"},
@@ -75,6 +89,7 @@ _PARAMS = {
     "forum": scripted_forum.PARAMS,
     "survey": scripted_survey.PARAMS,
     "feed": scripted_feed.PARAMS,
+    "taste": scripted_taste.PARAMS,
 }
 _OPINION_LINES = re.compile(r"^[ \t]*[^:\n]{1,80}?[ \t]*:[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 _OPTION_LINES = re.compile(r"^[ \t]*(\w+)\)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
@@ -167,6 +182,8 @@ class ScriptedProvider:
             text, label_logprobs = scripted_survey.answer(
                 request.choice_labels, prompt, self.params, _uniform(key), request.want_logprobs
             )
+        elif self.policy == "taste":
+            text, label_logprobs = scripted_taste.answer(request, key, prompt, self.params)
         elif self.policy == "gossip" and not request.choice_labels:
             told = self._gossip_line(prompt)
             p = float(self.params.get("p", 0.5))

@@ -42,6 +42,7 @@ class EmbeddedModel:
         self.config = config
         self.folder = folder
         self.unet = UNet2DConditionModel.from_pretrained(folder / "unet").eval()
+        self.unet.requires_grad_(False)  # inference only; adapters train copies
         self.encoder = AttributeEncoder(config.cond_dim)
         self.encoder.load_state_dict(load_file(folder / "encoder.safetensors"))
         self.encoder.eval()
@@ -50,7 +51,7 @@ class EmbeddedModel:
         self.classifier.load_state_dict(load_file(folder / "classifier.safetensors"))
         self.classifier.eval()
         self.info: dict[str, Any] = json.loads((folder / "info.json").read_text())
-        self.scheduler = DDIMScheduler.from_config(noise_schedule().config)
+        self.scheduler = DDIMScheduler.from_config(noise_schedule(config.prediction).config)
         self._adapted: dict[str, UNet2DConditionModel] = {}
 
     # --- sampling ----------------------------------------------------------------------------
@@ -97,8 +98,8 @@ class EmbeddedModel:
         for t in scheduler.timesteps:
             both = unet(torch.cat([x, x]), t, encoder_hidden_states=tokens).sample
             cond, uncond = both.chunk(2)
-            eps = uncond + guidance * (cond - uncond)
-            x = scheduler.step(eps, t, x, eta=0.0).prev_sample
+            guided = uncond + guidance * (cond - uncond)
+            x = scheduler.step(guided, t, x, eta=0.0).prev_sample
         return to_uint8(x).numpy()
 
     # --- labelling ---------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from simsocial.media.nets import AttributeEncoder, Classifier, build_unet, to_te
 NUM_TIMESTEPS = 1000
 
 
-def noise_schedule() -> DDPMScheduler:
+def noise_schedule(prediction: str = "sample") -> DDPMScheduler:
     """The cosine schedule (Nichol & Dhariwal) training and sampling share."""
     return DDPMScheduler(
         num_train_timesteps=NUM_TIMESTEPS,
         beta_schedule="squaredcos_cap_v2",
-        prediction_type="epsilon",
+        prediction_type=prediction,
     )
 
 
@@ -54,12 +54,20 @@ def denoising_loss(
     schedule: DDPMScheduler,
     gen: torch.Generator,
 ) -> torch.Tensor:
-    """The DDPM objective: predict the noise added at a random timestep."""
+    """The DDPM objective at a random timestep, for the schedule's prediction type: the noise,
+    the clean image, or the velocity between them."""
     noise = torch.randn(clean.shape, generator=gen)
     steps = torch.randint(0, NUM_TIMESTEPS, (clean.shape[0],), generator=gen)
     noisy = schedule.add_noise(clean, noise, steps)
     predicted = unet(noisy, steps, encoder_hidden_states=tokens).sample
-    return nn.functional.mse_loss(predicted, noise)
+    kind = schedule.config.prediction_type
+    if kind == "sample":
+        target = clean
+    elif kind == "v_prediction":
+        target = schedule.get_velocity(clean, noise, steps)
+    else:
+        target = noise
+    return nn.functional.mse_loss(predicted, target)
 
 
 def train(config: TinyDDPMConfig) -> Trained:
@@ -75,7 +83,7 @@ def train(config: TinyDDPMConfig) -> Trained:
     warmup = max(1, config.train_steps // 20)
     lr = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / warmup))
     ema = EMAModel(params, decay=config.ema_decay)
-    schedule = noise_schedule()
+    schedule = noise_schedule(config.prediction)
     started, loss_sum = time.perf_counter(), 0.0
     tail = max(1, config.train_steps // 10)
     for step in range(config.train_steps):

@@ -145,4 +145,13 @@ KINDS: dict[str, ScenarioKind] = {
             "outparty_shown",
         ),
     ),
+    "media": ScenarioKind(
+        name="media",
+        summary="Generative feedback loop: an audience's likes train LoRA adapters (drift).",
+        spec="simsocial.scenarios.media.spec:MediaSpec",
+        model="simsocial.scenarios.media.model:MediaModel",
+        analysis="simsocial.analysis.media",
+        trajectory="taste_share",
+        outcomes=("drift", "diversity_last", "fidelity_last", "feature_distance_last"),
+    ),
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 TEST_MODEL = "embedded/tiny-ddpm?preset=test"
-TWIN_MODEL = TEST_MODEL
+TWIN_MODEL = "embedded/tiny-ddpm?preset=small"
 MISSING = "needs the `media` extra (torch, diffusers, peft): pip install 'simsocial[media]'"
 
 
@@ -57,6 +57,10 @@ def door(trained, media_cache: Path, tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def trained_twin(trained):
-    """The model the feedback twins run on."""
-    return trained
+def trained_twin(media_cache: Path):
+    """The model the feedback twins run on: the `small` preset (trained once per session)."""
+    need_media()
+    from simsocial.media import embedded
+    from simsocial.media.config import parse_embedded
+
+    return embedded.load(parse_embedded(TWIN_MODEL), media_cache)

@@ -1,0 +1,1 @@
+"""The generative-media feedback loop kind (`kind: media`)."""
