@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 RESUME_KEYS = (
     "llm.budget", "llm.timeout", "llm.retries", "llm.max_concurrency", "llm.rate_limit",
-    "llm.breaker", "llm.api_base", "outputs.report",
+    "llm.breaker", "llm.api_base", "llm.endpoints", "outputs.report",
 )  # fmt: skip
 """What `resume --set` may change: how the run reaches its model, never what the run is."""
 

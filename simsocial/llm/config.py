@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
 DEFAULT_MODEL = "embedded/smollm2-135m"
 
@@ -66,6 +66,14 @@ class LLMConfig(_Strict):
     api_base: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp server ...)."
     )
+    endpoints: list[str] = Field(
+        default_factory=list,
+        description=(
+            "More base URLs serving the same model as `api_base` (replicas): the OpenAI HTTP "
+            "path (openai/ or hosted_vllm/ models) spreads the run's calls over all of them, each "
+            "call to the one with the fewest calls in flight; one refusing connections rests."
+        ),
+    )
     api_key_env: str | None = Field(
         None, description="Name of the environment variable holding the API key."
     )
@@ -116,3 +124,15 @@ class LLMConfig(_Strict):
             "or a litellm embedding model."
         ),
     )
+
+    @model_validator(mode="after")
+    def _endpoints_need_the_http_path(self) -> LLMConfig:
+        """Replicas are spread by the OpenAI HTTP path; elsewhere they would be ignored."""
+        from simsocial.llm.providers import route
+
+        if self.endpoints and route(self.model, self.api_base) != "openai-http":
+            raise ValueError(
+                "llm.endpoints needs llm.api_base and an openai/ or hosted_vllm/ model (the "
+                "OpenAI HTTP path spreads calls over them)"
+            )
+        return self

@@ -74,8 +74,12 @@ def _worst_case(request: ProviderRequest, *budgets: Budget | None) -> tuple[int,
     return tokens, usd
 
 
-def _provider_key(config: LLMConfig) -> tuple[str, str, str | None, str | None]:
-    return (route(config.model, config.api_base), config.model, config.api_base, config.api_key_env)
+ProviderKey = tuple[str, str, str | None, str | None, tuple[str, ...]]
+
+
+def _provider_key(config: LLMConfig) -> ProviderKey:
+    path = route(config.model, config.api_base)
+    return (path, config.model, config.api_base, config.api_key_env, tuple(config.endpoints))
 
 
 class Gateway(Attempts):
@@ -110,9 +114,9 @@ class Gateway(Attempts):
         self._settled = Settled()
         self._loop = asyncio.new_event_loop()
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._providers: dict[tuple[str, str, str | None, str | None], Provider] = {}
-        self._provider_locks: dict[tuple[str, str, str | None, str | None], asyncio.Lock] = {}
-        self._limiters: dict[tuple[str, str, str | None, str | None], RateLimiter | None] = {}
+        self._providers: dict[ProviderKey, Provider] = {}
+        self._provider_locks: dict[ProviderKey, asyncio.Lock] = {}
+        self._limiters: dict[ProviderKey, RateLimiter | None] = {}
         self._inflight: dict[str, asyncio.Future[Outcome]] = {}
         self._slots: dict[int, asyncio.Semaphore] = {}
         self._caches: dict[Path, ResponseCache] = {}
@@ -287,7 +291,7 @@ class Gateway(Attempts):
         `embedder`, that embedding model behind the provider port (same endpoint and keys)."""
         key = _provider_key(config)
         if embedder is not None:
-            key = ("embed", embedder, config.api_base, config.api_key_env)
+            key = ("embed", embedder, config.api_base, config.api_key_env, tuple(config.endpoints))
         provider = self._providers.get(key)
         if provider is not None:
             return provider

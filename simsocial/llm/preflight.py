@@ -11,9 +11,9 @@ once and raises `PreflightError`, one line naming the model and what to do, at t
   `validate_environment` for hosted providers (no network call: tests and offline machines have
   no internet). Local servers (`ollama/` ...) and OpenAI-compatible endpoints (`openai/` or
   `hosted_vllm/` with `api_base`) need no key; a server that wants one says 401 to the probe.
-- with `api_base`: `GET {api_base}/models` answers within `timeout`: no answer is "cannot
-  reach", 401/403 a credentials failure, 5xx "not ready"; when it lists models, an
-  OpenAI-compatible model must be among them. A 404 (no model list there) is accepted.
+- with `api_base`, and each of `endpoints`: `GET {url}/models` answers within `timeout`: no
+  answer is "cannot reach", 401/403 a credentials failure, 5xx "not ready"; when it lists
+  models, an OpenAI-compatible model must be among them. A 404 (no model list) is accepted.
 - with `llm.budget.usd`: the model has a price in litellm's cost map, or the budget could not be
   enforced (see `simsocial.llm.pricing`).
 
@@ -45,10 +45,10 @@ class PreflightError(SimsocialError):
 def preflight(configs: Iterable[LLMConfig], *, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Check every distinct model config (see the module doc); raise PreflightError at the first
     one that cannot work. Scripted and embedded checks cost microseconds."""
-    seen: set[tuple[str, str | None, str | None, bool]] = set()
+    seen: set[tuple[str | bool | None, ...]] = set()
     for config in configs:
         usd = config.budget is not None and config.budget.usd is not None
-        key = (config.model, config.api_base, config.api_key_env, usd)
+        key = (config.model, config.api_base, config.api_key_env, usd, *config.endpoints)
         if key in seen:
             continue
         seen.add(key)
@@ -64,7 +64,12 @@ def check(config: LLMConfig, *, timeout: float = DEFAULT_TIMEOUT) -> str | None:
         return _scripted(config.model)
     if path == "embedded":
         return _embedded(config.model)
-    return _credentials(config, path) or _endpoint(config, timeout) or _priced(config)
+    problem = _credentials(config, path)
+    for base, field in [(config.api_base, "llm.api_base")] + [
+        (url, "llm.endpoints") for url in config.endpoints
+    ]:
+        problem = problem or _endpoint(config, base, field, timeout)
+    return problem or _priced(config)
 
 
 def _scripted(model: str) -> str | None:
@@ -119,11 +124,12 @@ def _credentials(config: LLMConfig, path: str) -> str | None:
     return None
 
 
-def _endpoint(config: LLMConfig, timeout: float) -> str | None:
-    """Probe GET {api_base}/models: reachable, credentials accepted, the model served."""
-    if not config.api_base:
+def _endpoint(config: LLMConfig, url: str | None, field: str, timeout: float) -> str | None:
+    """Probe GET {url}/models (the api_base, or one of the endpoints named in `field`):
+    reachable, credentials accepted, the model served."""
+    if not url:
         return None
-    base = config.api_base.rstrip("/")
+    base = url.rstrip("/")
     headers = {}
     key_env = config.api_key_env or "OPENAI_API_KEY"
     if os.environ.get(key_env):
@@ -145,7 +151,7 @@ def _endpoint(config: LLMConfig, timeout: float) -> str | None:
         return None  # 404/405: no model list at this server, which is allowed
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        return f"cannot reach {base} ({reason}); start the server or fix llm.api_base"
+        return f"cannot reach {base} ({reason}); start the server or fix {field}"
     return _served(canonical_model(config.model), base, body)
 
 

@@ -23,7 +23,9 @@ every server has it) and any model name is answered.
 The reply to a chat request: a minimal valid JSON instance when a `json_schema` response format
 is asked for; otherwise the first bracketed token of the last user message (`[a]`), else "ok".
 With ``process=True`` the server runs in a child process, so a benchmark's client does not share
-its interpreter (and GIL) with the server.
+its interpreter (and GIL) with the server. ``capacity=k`` answers at most k requests at a time
+(the rest wait their turn), like an inference server with k batch slots: one such server does at
+most k / latency_s requests per second, which is what several endpoints are for.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class OpenAIServer:
         status: int | None = None,
         hang: bool = False,
         models: Sequence[str] | None = None,
+        capacity: int | None = None,
     ):
         faults = dict(faults or {})
         unknown = set(faults) | {x for x in schedule or () if x is not None}
@@ -119,6 +122,8 @@ class OpenAIServer:
         self.status = status
         self.hang = hang
         self.models = list(models) if models is not None else None
+        self.capacity = capacity
+        self._slots: asyncio.Semaphore | None = None
         self.counts: Counter[str] = Counter()  # outcome kind -> requests ("ok", "429", ...)
         self._received = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -188,6 +193,7 @@ class OpenAIServer:
     async def serve(self) -> int:
         """Start listening on the running loop; returns the port."""
         self._stopping = asyncio.Event()
+        self._slots = asyncio.Semaphore(self.capacity) if self.capacity else None
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
@@ -251,7 +257,10 @@ class OpenAIServer:
         if fault == "hang":
             self.counts["hang"] += 1
             return await self._hang()
-        if self.latency_s:
+        if self._slots is not None:
+            async with self._slots:
+                await asyncio.sleep(self.latency_s)
+        elif self.latency_s:
             await asyncio.sleep(self.latency_s)
         self.counts[fault or "ok"] += 1
         if fault == "429":
@@ -338,6 +347,7 @@ class OpenAIServer:
             "--schedule", json.dumps(self.schedule), "--hang", str(self.hang_s),
             "--seed", str(self.seed), "--port", str(self.port),
             "--status", str(self.status or 0), "--models", json.dumps(self.models),
+            "--capacity", str(self.capacity or 0),
         ] + (["--hang-all"] if self.hang else [])  # fmt: skip
         self._child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._child.stdout is not None
@@ -360,11 +370,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--status", type=int, default=0, help="answer everything with it")
     parser.add_argument("--hang-all", action="store_true", help="never answer a chat request")
     parser.add_argument("--models", default="null", help="JSON list of served model names")
+    parser.add_argument("--capacity", type=int, default=0, help="requests answered at once")
     args = parser.parse_args(argv)
     server = OpenAIServer(
         args.latency, json.loads(args.faults), json.loads(args.schedule),
         hang_s=args.hang, seed=args.seed, port=args.port, status=args.status or None,
-        hang=args.hang_all, models=json.loads(args.models),
+        hang=args.hang_all, models=json.loads(args.models), capacity=args.capacity or None,
     )  # fmt: skip
 
     async def run() -> None:

@@ -1,9 +1,10 @@
 """The fast path: OpenAI chat-completions JSON over one shared aiohttp session.
 
 For ``openai/<model>`` and ``hosted_vllm/<model>`` with an ``api_base`` (vLLM, llama.cpp server,
-any OpenAI-compatible fleet). litellm spends ~10 ms of CPU per call on translation layers this
-path does not need, which caps a process near 100 calls/s; here a call costs one JSON encode, one
-POST on a kept-alive connection and one JSON decode.
+any OpenAI-compatible fleet; `llm.endpoints` adds replicas: `simsocial.llm.providers.spread`).
+litellm spends ~10 ms of CPU per call on translation layers this path does not need, which caps
+a process near 100 calls/s; here a call costs one JSON encode, one POST on a kept-alive
+connection and one JSON decode.
 
 Failures are classified for the gateway: HTTP 429 -> "rate_limit", 5xx -> "server",
 408 -> "timeout", connection problems -> "connection", a body that is not the expected JSON
@@ -27,6 +28,7 @@ import numpy as np
 
 from simsocial.llm.choice import label_logprobs_from_tokens
 from simsocial.llm.pricing import price
+from simsocial.llm.providers.spread import Spread
 from simsocial.llm.types import (
     FINAL_STATUS,
     ProviderError,
@@ -105,8 +107,12 @@ class OpenAIHTTPProvider:
     def __init__(self, config: LLMConfig):
         if not config.api_base:
             raise ValueError(f"{config.model!r} on the OpenAI HTTP path needs llm.api_base")
-        self.url = config.api_base.rstrip("/") + "/chat/completions"
-        self.embeddings_url = config.api_base.rstrip("/") + "/embeddings"
+        bases = [base.rstrip("/") for base in (config.api_base, *config.endpoints)]
+        self.urls = [base + "/chat/completions" for base in bases]
+        self.embeddings_urls = [base + "/embeddings" for base in bases]
+        self.url, self.embeddings_url = self.urls[0], self.embeddings_urls[0]
+        # several endpoints (llm.endpoints): each call to the least busy (simsocial...spread)
+        self.spread = Spread(len(bases)) if len(bases) > 1 else None
         self.model = config.model.split("/", 1)[1]
         self.price = price(config.model)
         key_env = config.api_key_env or "OPENAI_API_KEY"
@@ -145,8 +151,22 @@ class OpenAIHTTPProvider:
         except ValueError as exc:
             raise ProviderError("bad_response", f"reply is not JSON: {raw[:200]!r}") from exc
 
+    async def _send(self, urls: list[str], body: dict[str, Any]) -> Any:
+        """POST to the one endpoint, or to the least busy of several."""
+        if self.spread is None:
+            return await self._post(urls[0], body)
+        endpoint = self.spread.pick()
+        refused = False
+        try:
+            return await self._post(urls[endpoint], body)
+        except ProviderError as exc:
+            refused = exc.kind == "connection"
+            raise
+        finally:
+            self.spread.done(endpoint, refused)
+
     async def complete(self, request: ProviderRequest) -> ProviderReply:
-        data = await self._post(self.url, request_body(request, self.model))
+        data = await self._send(self.urls, request_body(request, self.model))
         reply = parse_reply(data, request)
         if self.price is None:
             reply.priced = False
@@ -155,7 +175,7 @@ class OpenAIHTTPProvider:
         return reply
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        data = await self._post(self.embeddings_url, {"model": self.model, "input": texts})
+        data = await self._send(self.embeddings_urls, {"model": self.model, "input": texts})
         try:
             rows = [item["embedding"] for item in sorted(data["data"], key=lambda d: d["index"])]
         except (KeyError, TypeError) as exc:
