@@ -118,3 +118,14 @@ def test_a_killed_run_resumes_to_the_tables_of_an_uninterrupted_one(
         sorted(p.name for p in (killed / "media").glob("*.png")),
         sorted(p.name for p in (tmp_path / "reference" / "media").glob("*.png")),
     )
+
+
+def test_a_branch_with_the_same_seed_replays_its_parent(tmp_path):
+    from simsocial.branching import branch
+
+    spec = scenario(tmp_path, "scripted/taste?likes=blue", steps=2, per_prompt=8, lora_steps=10)
+    parent = simsocial.run(spec, out=tmp_path / "parent")
+    (child,) = branch(parent.run_dir, 1, 1, keep_seed=True)
+    assert child.status == "completed"
+    assert child.table("media").equals(parent.table("media"))  # the adapter came from the cache
+    assert child.model.equals(parent.model)

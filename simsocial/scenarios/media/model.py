@@ -68,7 +68,16 @@ class MediaModel(SimModel):
 
     spec: MediaSpec
     TABLES: ClassVar[dict[str, pa.Schema]] = {"media": MEDIA, **SCHEMAS}
-    STATE = ("platform", "adapter", "reference", "baseline", "latest", "rows", "made")
+    STATE = (
+        "platform",
+        "adapter",
+        "adapter_digest",
+        "reference",
+        "baseline",
+        "latest",
+        "rows",
+        "made",
+    )
 
     def __init__(self, spec: MediaSpec, session: Session, log_event: EventSink | None = None):
         super().__init__(spec, session, log_event)
@@ -82,6 +91,7 @@ class MediaModel(SimModel):
         for viewer in self.params.audience:
             self.platform.add_user(viewer.name, viewer.taste, "media", -1)
         self.adapter: str | None = None  # run-directory path of the adapter now in use
+        self.adapter_digest = ""  # its content digest (its name in the media cache)
         self.reference: np.ndarray | None = None  # generation 0's classifier features
         self.baseline = math.nan  # generation 0's taste share
         self.latest: dict[str, float] = {}
@@ -103,7 +113,7 @@ class MediaModel(SimModel):
         p = self.params
         prompts = [prompt for prompt in p.prompts for _ in range(p.images_per_prompt)]
         seeds = [self.image_seed(g, i) for i in range(len(prompts))]
-        adapter = self.run_dir / self.adapter if self.adapter else None
+        adapter = self.adapter_file()
         images = self.door.render(prompts, seeds, adapter)
         labels = self.door.classify(images)
         files = [self.store(g, i, image) for i, image in enumerate(images)]
@@ -123,6 +133,22 @@ class MediaModel(SimModel):
         self.made += len(images)
         if g + 1 < self.spec.steps and chosen:
             self.train_next(g, [images[i] for i in sorted(chosen)])
+
+    def adapter_file(self) -> Path | None:
+        """The adapter now in use, in this run directory; a branch (a new directory) copies it
+        from the media cache, where every adapter is also kept under its digest."""
+        if not self.adapter:
+            return None
+        path = self.run_dir / self.adapter
+        if not path.exists():
+            digest = self.adapter_digest
+            kept = self.door.cache_root / "adapters" / f"{digest}.safetensors"
+            if not kept.exists():
+                where = f"neither in {self.run_dir} nor in the media cache ({kept})"
+                raise FileNotFoundError(f"adapter {self.adapter} is {where}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, kept.read_bytes())
+        return path
 
     def image_seed(self, generation: int, index: int) -> int:
         """A seed per (run seed, generation, image), stable across resumes."""
@@ -174,7 +200,7 @@ class MediaModel(SimModel):
         backend = self.door.backend
         if not isinstance(backend, EmbeddedBackend):
             raise ValueError("adapters are trained for the embedded backend only")
-        previous = self.run_dir / self.adapter if self.adapter and self.params.accumulate else None
+        previous = self.adapter_file() if self.params.accumulate else None
         settings = self.params.lora
         inputs = {
             "images": [image.key for image in images],
@@ -204,7 +230,12 @@ class MediaModel(SimModel):
             self.timing["adapter_seconds"] += trained.pop("seconds")
             write_atomic(sidecar, json.dumps(trained).encode())
         self.adapter = relative
-        info = {"generation": generation + 1, "file": relative, "digest": file_digest(out)}
+        digest = self.adapter_digest = file_digest(out)
+        kept = self.door.cache_root / "adapters" / f"{digest}.safetensors"
+        if not kept.exists():  # content-addressed: what a branch of this run starts from
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(kept, out.read_bytes())
+        info = {"generation": generation + 1, "file": relative, "digest": digest}
         self.log("adapter", {**info, **trained})
 
     # --- measures ------------------------------------------------------------------------------
