@@ -11,6 +11,7 @@ intervention hook (set_state, broadcast, add_agents, remove_agents, remove_edges
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,32 @@ def test_a_kill_after_a_spill_resumes_to_the_reference(
         frame = resumed.table(table).drop(columns=list(VOLATILE.get(table, ())))
         expected = pd.read_parquet(REFERENCE / "sync_ws" / f"{table}.parquet")
         pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+
+
+def test_identical_asks_in_a_step_are_one_call_each_agent_drawing_its_own(tmp_path: Path) -> None:
+    """Fixed names (agent0, agent1 ...) make neighbourhoods with the same opinions in the same
+    order ask the same question. Against a model with latency (as any endpoint has), such asks
+    in one gather are one call; with log-probabilities that call gives the distribution and
+    each agent samples its answer with its own seeded uniform, so the decisions are those of a
+    run where every ask is its own call."""
+    data = scenario("sync_ws", tmp_path / "shared")
+    data["opinion"].update(naming="sequential", initial_m=0.8)
+    data["llm"]["model"] = "scripted/majority?beta=0.5&latency=0.001"
+    shared = simsocial.run(parse_scenario(data))
+    data["outputs"]["dir"] = str(tmp_path / "alone")
+    data["llm"]["model"] = "scripted/majority?beta=0.5"  # in-process: one call after another
+    alone = simsocial.run(parse_scenario(data))
+    saved = shared.manifest["llm"]["dedup_hits"]
+    assert alone.manifest["llm"]["dedup_hits"] == 0 and saved >= 60
+    assert shared.manifest["llm"]["calls"] + saved == 600 == alone.manifest["llm"]["calls"]
+    for table in ("events", "agents", "model"):
+        assert shared.table(table).equals(alone.table(table))
+    calls = shared.llm_calls
+    followers = calls[calls.attempts == 0]
+    assert len(followers) == saved and (followers.cost_usd == 0).all()
+    picked = calls.options.map(lambda o: json.loads(o)["picked"])
+    by_question = picked.groupby(calls.request_hash).nunique()
+    assert (by_question > 1).any()  # one question, different answers: each agent's own draw
 
 
 def copied(graph: nx.Graph) -> nx.Graph:
