@@ -56,9 +56,11 @@ def child(n: int, naming: str, model: str, steps: int, profile: bool) -> dict[st
     if profile:
         _trace_points()
     with tempfile.TemporaryDirectory() as tmp:
+        cpu = _cpu_s()
         start = time.perf_counter()
         result = simsocial.run(parse_scenario(spec_data(n, Path(tmp), naming, model, steps)))
         wall = time.perf_counter() - start
+        cpu = _cpu_s() - cpu
         llm = result.manifest["llm"]
         sizes = {p.stem: p.stat().st_size for p in result.run_dir.glob("*.parquet")}
     row = {
@@ -68,7 +70,7 @@ def child(n: int, naming: str, model: str, steps: int, profile: bool) -> dict[st
         "calls": int(llm["calls"]),
         "dedup_hits": int(llm["dedup_hits"]),
         "wall_s": wall,
-        "cpu_s": _cpu_s(),
+        "cpu_s": cpu,
         "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "parquet_mb": sum(sizes.values()) / 1024**2,
     }
@@ -111,7 +113,11 @@ def _trace_points() -> None:
         def wrapper(*args: Any, __original: Any = original, __label: str = name, **kw: Any) -> Any:
             result = __original(*args, **kw)
             current, _ = tracemalloc.get_traced_memory()
-            _PROFILE["lines"].append(f"after {__label}: {current / 1e6:.0f} MB traced")
+            rss = Path("/proc/self/statm").read_text().split()[1]
+            _PROFILE["lines"].append(
+                f"after {__label}: {current / 1e6:.0f} MB traced, "
+                f"{int(rss) * resource.getpagesize() / 1e6:.0f} MB resident"
+            )
             if current > _PROFILE["best"]:
                 _PROFILE["best"] = current
                 _PROFILE["snapshot"] = (__label, tracemalloc.take_snapshot())
@@ -127,7 +133,10 @@ def _top_sites(limit: int = 25) -> list[str]:
     label, snapshot = _PROFILE["snapshot"]
     _, peak = tracemalloc.get_traced_memory()
     snapshot = snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
-    lines = [f"largest snapshot after {label}; traced peak {peak / 1e6:.0f} MB"]
+    lines = [f"largest snapshot after {label}; traced peak {peak / 1e6:.0f} MB; by file:"]
+    for stat in snapshot.statistics("filename")[:12]:
+        lines.append(f"{stat.size / 1e6:8.1f} MB  {stat.traceback[0].filename}")
+    lines.append("by line:")
     for stat in snapshot.statistics("lineno")[:limit]:
         frame = stat.traceback[0]
         lines.append(f"{stat.size / 1e6:8.1f} MB {stat.count:>9} blocks  {frame}")
@@ -175,16 +184,17 @@ def main() -> None:
         f"opinion dynamics, Watts-Strogatz k = 10, {args.steps} synchronous step(s), "
         f"{args.model}, names {args.naming}; each N in a fresh process\n"
     )
-    print("| N | decisions | calls | calls saved (dedup) | wall s | decisions/s | peak GB "
-          "| Parquet MB |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print("| N | decisions | calls | calls saved (dedup) | wall s | decisions/s | CPU s "
+          "| decisions/CPU-s | peak GB | Parquet MB |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     last: dict[str, Any] = {}
     for n in args.sizes:
         last = measure(n, args)
         rate = last["decisions"] / last["wall_s"]
         print(
             f"| {n:,} | {last['decisions']:,} | {last['calls']:,} | {last['dedup_hits']:,} "
-            f"| {last['wall_s']:.1f} | {rate:,.0f} | {last['peak_gb']:.2f} "
+            f"| {last['wall_s']:.1f} | {rate:,.0f} | {last['cpu_s']:.1f} "
+            f"| {last['decisions'] / last['cpu_s']:,.0f} | {last['peak_gb']:.2f} "
             f"| {last['parquet_mb']:.1f} |",
             flush=True,
         )

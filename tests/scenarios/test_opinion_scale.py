@@ -224,7 +224,7 @@ def test_arrays_keep_networkx_order(name: str) -> None:
     drawn = GRAPHS[name]()
     reference = copied(drawn)
     ids = np.arange(1, drawn.number_of_nodes() + 1)
-    topology = Topology(drawn, ids)
+    topology = Topology.drawn(drawn, ids)
     for position, agent_id in enumerate(ids.tolist()):
         shown = ids[topology.neighbours(position)].tolist()
         assert shown == list(reference.adj[agent_id])
@@ -244,7 +244,7 @@ def test_batches_match_networkx_independent_batches() -> None:
     drawn = GRAPHS["watts_strogatz"]()
     ids = np.arange(1, 301)
     order = np.random.default_rng(4).integers(0, 300, size=600)
-    batches = Topology(drawn, ids).batches(order.tolist())
+    batches = Topology.drawn(drawn, ids).batches(order.tolist())
     expected = independent_batches(ids[order].tolist(), copied(drawn))
     assert [ids[b].tolist() for b in batches] == expected
 

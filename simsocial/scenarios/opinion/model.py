@@ -24,7 +24,7 @@ from simsocial.scenarios.opinion.dynamics import NEWS_NOTE, Dynamics
 from simsocial.scenarios.opinion.naming import friend_lines, random_names
 from simsocial.scenarios.opinion.population import OPINIONS, Population
 from simsocial.scenarios.opinion.spec import OpinionSpec
-from simsocial.scenarios.opinion.topology import Topology
+from simsocial.scenarios.opinion.topology import Topology, adjacency_of
 from simsocial.state import Stateful
 
 __all__ = ["OpinionAgent", "OpinionModel", "random_names"]
@@ -92,7 +92,9 @@ class OpinionModel(Dynamics, SimModel):
         opinions = np.array(["A"] * n_a + ["B"] * (n - n_a))
         self.rng.shuffle(opinions)
         self.population = Population.on_network(drawn, opinions == "B")
-        self.topology = Topology(drawn, self.population.ids)
+        adjacency = adjacency_of(drawn)
+        del drawn  # networkx's dicts go before the arrays are sorted
+        self.topology = Topology(adjacency, self.population.ids)
         self.n_a = n_a
 
     # --- tables ----------------------------------------------------------------------------------

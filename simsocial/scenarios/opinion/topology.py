@@ -27,22 +27,21 @@ if TYPE_CHECKING:
 class Topology:
     """CSR adjacency over positions 0..n-1 (position p is the agent `ids[p]`)."""
 
-    def __init__(self, drawn: nx.Graph, ids: np.ndarray):
-        """`drawn` has nodes 0..n-1; node u is the agent at position u (id `ids[u]`)."""
+    def __init__(self, adjacency: Adjacency, ids: np.ndarray):
+        """`adjacency` of a drawn graph on nodes 0..n-1 (`adjacency_of`); node u is the agent
+        at position u (id `ids[u]`)."""
+        order, degree, targets = adjacency
+        n = len(order)
         self.ids = ids
         self._graph: nx.Graph | None = None
-        n = drawn.number_of_nodes()
-        order = np.fromiter(drawn, dtype=np.int64, count=n)  # networkx's node order
-        self._rank = np.empty(n, dtype=np.int64)
-        self._rank[order] = np.arange(n)
-        degree = np.fromiter((len(nbrs) for _, nbrs in drawn.adjacency()), np.int64, count=n)
-        targets = np.fromiter(
-            chain.from_iterable(nbrs for _, nbrs in drawn.adjacency()),
-            dtype=np.int64,
-            count=int(degree.sum()),
-        )
-        sources = np.repeat(order, degree)
-        self.indptr, self.indices = _copy_order(sources, targets, self._rank, n)
+        self._edges: np.ndarray | None = None
+        self._rank = np.empty(n, dtype=np.int32)
+        self._rank[order] = np.arange(n, dtype=np.int32)
+        self.indptr, self.indices = _copy_order(np.repeat(order, degree), targets, self._rank, n)
+
+    @classmethod
+    def drawn(cls, graph: nx.Graph, ids: np.ndarray) -> Topology:
+        return cls(adjacency_of(graph), ids)
 
     @classmethod
     def of_graph(cls, graph: nx.Graph, ids: np.ndarray) -> Topology:
@@ -50,6 +49,7 @@ class Topology:
         topology = cls.__new__(cls)
         topology.ids = ids
         topology._graph = graph
+        topology._edges = None
         topology._rank = np.empty(0, dtype=np.int64)
         degree = np.fromiter((len(graph.adj[i]) for i in ids.tolist()), np.int64, count=len(ids))
         neighbours = np.fromiter(
@@ -104,33 +104,64 @@ class Topology:
         return self._graph
 
     def edges(self) -> np.ndarray:
-        """Every edge once, as (id, id) rows in the order networkx's `graph.edges()` gives."""
+        """Every edge once, as (id, id) rows in the order networkx's `graph.edges()` gives
+        (computed once: until networkx is the truth, the arrays never change)."""
         if self._graph is not None:
             pairs = chain.from_iterable(self._graph.edges())
             return np.fromiter(pairs, dtype=np.int64).reshape(-1, 2)
+        if self._edges is None:
+            self._edges = self._copy_edges()
+            self._edges.flags.writeable = False
+        return self._edges
+
+    def _copy_edges(self) -> np.ndarray:
+        n = len(self.ids)
         sources, targets = self._stream()
-        present = np.zeros(len(self.ids), dtype=bool)
-        present[sources] = present[targets] = True
-        # node order of the copy: first appearance in the edge stream, then isolated agents
         flat = np.column_stack([sources, targets]).ravel()
+        del sources, targets
+        # node order of the copy: first appearance in the edge stream, then isolated agents
         seen, first = np.unique(flat, return_index=True)
+        del flat
+        present = np.zeros(n, dtype=bool)
+        present[seen] = True
         nodes = np.concatenate([seen[np.argsort(first)], np.flatnonzero(~present)])
-        place = np.empty(len(self.ids), dtype=np.int64)
-        place[nodes] = np.arange(len(nodes))
-        rows = np.repeat(np.arange(len(self.ids)), np.diff(self.indptr))
-        keep = place[self.indices] >= place[rows]  # networkx yields a neighbour not yet passed
-        kept = np.flatnonzero(keep)
+        del seen, first, present
+        place = np.empty(n, dtype=np.int32)
+        place[nodes] = np.arange(n, dtype=np.int32)
+        rows = self._rows()
+        kept = np.flatnonzero(place[self.indices] >= place[rows])  # not yet passed
         kept = kept[np.argsort(place[rows[kept]], kind="stable")]
         return np.column_stack([self.ids[rows[kept]], self.ids[self.indices[kept]]])
+
+    def _rows(self) -> np.ndarray:
+        """The position whose row each entry of `indices` is in."""
+        return np.repeat(np.arange(len(self.ids), dtype=np.int32), np.diff(self.indptr))
 
     def _stream(self) -> tuple[np.ndarray, np.ndarray]:
         """The drawn graph's `edges()` in order, as positions: each row in networkx's node
         order, the neighbours not yet passed in adjacency order."""
-        rows = np.repeat(np.arange(len(self.ids)), np.diff(self.indptr))
-        later = self._rank[self.indices] >= self._rank[rows]
-        entries = np.flatnonzero(later)
+        rows = self._rows()
+        entries = np.flatnonzero(self._rank[self.indices] >= self._rank[rows])
         entries = entries[np.argsort(self._rank[rows[entries]], kind="stable")]
-        return rows[entries], self.indices[entries].astype(np.int64)
+        return rows[entries], self.indices[entries]
+
+
+Adjacency = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def adjacency_of(drawn: nx.Graph) -> Adjacency:
+    """(networkx's node order, each node's degree in that order, the neighbours in adjacency
+    order), int32: all the arrays need from a drawn graph, so it can be dropped before they are
+    sorted (a networkx graph of 10^6 nodes and degree 10 is about 1.3 GB)."""
+    n = drawn.number_of_nodes()
+    order = np.fromiter(drawn, dtype=np.int32, count=n)
+    degree = np.fromiter((len(nbrs) for _, nbrs in drawn.adjacency()), np.int32, count=n)
+    targets = np.fromiter(
+        chain.from_iterable(nbrs for _, nbrs in drawn.adjacency()),
+        dtype=np.int32,
+        count=int(degree.sum()),
+    )
+    return order, degree, targets
 
 
 def _copy_order(
@@ -143,10 +174,12 @@ def _copy_order(
     node u first hears of its neighbours passed before it (rank lower), in the order they were
     passed, then of the rest in its own adjacency order.
     """
-    stream_index = np.arange(len(sources), dtype=np.int64)
-    later = rank[targets] >= rank[sources]
-    within = np.where(later, stream_index, rank[targets])
+    neighbour_rank = rank[targets]
+    later = neighbour_rank >= rank[sources]
+    within = np.where(later, np.arange(len(sources), dtype=np.int32), neighbour_rank)
+    del neighbour_rank
     entries = np.lexsort((within, later, sources))
+    del within, later
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(sources, minlength=n), out=indptr[1:])
-    return indptr, targets[entries].astype(np.int32)
+    return indptr, targets[entries]
