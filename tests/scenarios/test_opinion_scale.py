@@ -185,6 +185,24 @@ def test_identical_asks_in_a_step_are_one_call_each_agent_drawing_its_own(tmp_pa
     assert (by_question > 1).any()  # one question, different answers: each agent's own draw
 
 
+def test_a_checkpoint_of_mesa_agents_restores_into_the_arrays(tmp_path: Path) -> None:
+    """A run checkpointed before the arrays (one state per Mesa agent) resumes: its opinions,
+    zealots and notes land in the population, and checkpoints now hold arrays."""
+    from simsocial.llm import Gateway
+
+    spec = parse_scenario(scenario("sync_consensus", tmp_path))
+    with Gateway() as gateway:
+        model = opinion_model.OpinionModel(spec, gateway.session(spec.llm))
+        agents = {i: {"opinion": "A", "zealot": False, "note": None} for i in range(1, 41)}
+        agents[3] = {"opinion": "B", "zealot": True, "note": "Pick B."}
+        model.set_state({"done": False, "updates": 80, "consensus_at": None, "agents": agents})
+    views = model.intervention_agents()
+    assert (views[3].opinion, views[3].zealot, views[3].note) == ("B", True, "Pick B.")
+    assert model.n_a == 39 and model.updates == 80
+    state = model.get_state()
+    assert "agents" not in state and state["population"]["opinion"].tolist() == [0, 0, 1] + [0] * 37
+
+
 def copied(graph: nx.Graph) -> nx.Graph:
     """How the model used to put the drawn graph on agent ids 1..n (the order to keep)."""
     ids = range(1, graph.number_of_nodes() + 1)

@@ -5,7 +5,8 @@ N friends, N_A holding opinion A and N_B opinion B with m = (N_A - N_B) / N, lis
 `<name>: <label>` lines in shuffled order with fresh random names, the label of A random per query.
 Experiment B (dynamics): agents on a network start at m0; one step is N single-agent updates in
 random order (with repeats, as in the paper), each agent adopting what the model replies after
-seeing its neighbours; the run stops at consensus |m| = 1.
+seeing its neighbours; the run stops at consensus |m| = 1. Respondents are Mesa agents; the
+dynamics' agents are arrays, so that 10^6 of them fit in a few GB (`simsocial...dynamics`).
 """
 
 from __future__ import annotations
