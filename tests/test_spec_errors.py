@@ -66,8 +66,8 @@ BROKEN: list[tuple[str, str, list[str], str]] = [
      "{f}:15: opinion.grid: must be a non-empty list of values in [-1, 1], got [2.0]"),
     ("string for block", GOOD.replace("llm:\n  model: scripted/majority?beta=3\n  temperature: 0.2",
                                       "llm: gpt-4"), [],
-     '{f}:5: llm: must be a mapping (keys: model, api_base, api_key_env, temperature, '
-     'max_tokens, max_concurrency, ...), got "gpt-4"'),
+     '{f}:5: llm: must be a mapping (keys: model, api_base, endpoints, api_key_env, '
+     'temperature, max_tokens, ...), got "gpt-4"'),
     ("missing generator param", GOOD.replace("    p: 0.3", "    m: 2").replace("erdos", "bad"), [],
      "{f}:9: network.generator: must be one of 'complete', 'erdos_renyi', 'barabasi_albert', "
      "'watts_strogatz', 'lattice', 'stochastic_block', 'edge_list', got \"bad_renyi\""),
@@ -79,7 +79,8 @@ BROKEN: list[tuple[str, str, list[str], str]] = [
      "{f}:12: network.params.p: must be a probability in [0, 1], got 1.3"),
     ("missing name", GOOD.replace("name: demo\n", ""), [], "{f}:1: name: is required"),
     ("missing kind", GOOD.replace("kind: opinion\n", ""), [],
-     "{f}:1: kind: is required (one of 'opinion', 'growth', 'diffusion')"),
+     "{f}:1: kind: is required (one of 'opinion', 'growth', 'diffusion', 'forum', 'survey', "
+     "'feed', 'media')"),
     ("unknown kind", GOOD.replace("kind: opinion", "kind: opinon"), [],
      "{f}:2: kind: unknown kind \"opinon\" (did you mean 'opinion'?); known kinds: 'opinion'"),
     ("empty name", GOOD.replace("name: demo", "name: ''"), [],
