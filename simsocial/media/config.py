@@ -13,7 +13,7 @@ from pydantic import Field, PositiveInt
 
 from simsocial.spec_base import StrictModel
 
-VERSION = 2  # bump when training or the networks change in a way the fields do not say
+VERSION = 3  # bump when training or the networks change in a way the fields do not say
 EMBEDDED = "embedded/tiny-ddpm"
 
 
@@ -25,7 +25,7 @@ class TinyDDPMConfig:
     channels: tuple[int, ...] = (32, 64)
     cond_dim: int = 64
     dataset: int = 6144  # generated training images (cycling through every combination)
-    train_steps: int = 700
+    train_steps: int = 900
     batch: int = 64
     lr: float = 1e-3
     drop_slot: float = 0.15  # each attribute hidden from a training caption with this chance
@@ -34,7 +34,8 @@ class TinyDDPMConfig:
     # what the UNet predicts: "sample" (the clean image) learns recognisable shapes in a few
     # hundred CPU steps and samples cleanly in few DDIM steps; "epsilon" and "v_prediction" too
     prediction: str = "sample"
-    classifier_steps: int = 400
+    min_snr: float = 5.0  # Min-SNR-gamma loss weights; 0: plain mean squared error
+    classifier_steps: int = 600
     classifier_batch: int = 128
     seed: int = 0
     # sampling: not part of what is trained, but of what an image is (its cache key)
@@ -94,6 +95,15 @@ class ImageLora(StrictModel):
     lr: float = Field(2e-3, gt=0, description="AdamW learning rate.")
     drop_all: float = Field(
         0.1, ge=0, le=1, description="Share of captions hidden in training (guidance's null)."
+    )
+    prior_share: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description=(
+            "Share of each batch drawn from the prior images (the whole generation) rather than "
+            "the chosen ones: prior preservation, so an adapter learns what sets the chosen apart."
+        ),
     )
 
 

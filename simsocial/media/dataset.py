@@ -31,7 +31,7 @@ RGB = {
     "white": (240, 240, 240),
     "black": (20, 20, 20),
 }
-RADIUS = {"small": 0.22, "large": 0.38}  # half the shape's extent, as a share of the side
+RADIUS = {"small": 0.26, "large": 0.42}  # half the shape's extent, as a share of the side
 SUPERSAMPLE = 4  # sub-pixels per pixel side: anti-aliased edges
 _WORD = re.compile(r"[a-z]+")
 _ALIASES = {"color": "colour", "grey": "gray", "big": "large", "tiny": "small"}
@@ -88,8 +88,10 @@ def combinations() -> list[tuple[int, ...]]:
 def draw(codes: tuple[int, ...], size: int, rng: np.random.Generator) -> np.ndarray:
     """One uint8 HxWx3 image of the attributes `codes` (label index per slot)."""
     labels = {slot: ATTRIBUTES[slot][i] for slot, i in zip(SLOTS, codes, strict=True)}
-    radius = RADIUS[labels["size"]] * size * rng.uniform(0.9, 1.1)
-    centre = rng.uniform(radius + 0.5, size - radius - 0.5, 2)
+    radius = RADIUS[labels["size"]] * size * rng.uniform(0.93, 1.07)
+    middle = size / 2
+    room = max(0.0, min(1.5, middle - radius - 0.5))  # a little jitter, never off the edge
+    centre = rng.uniform(middle - room, middle + room, 2)
     n = size * SUPERSAMPLE
     grid = (np.arange(n) + 0.5) / SUPERSAMPLE
     y, x = np.meshgrid(grid, grid, indexing="ij")

@@ -81,7 +81,11 @@ class EmbeddedBackend:
 
         self.config = config
         self.model = embedded.load(config, cache_root)
-        self.identity = f"{EMBEDDED}#{config.train_hash()}"
+        # the weights and the sampling settings the model string chose decide the pixels
+        self.identity = (
+            f"{EMBEDDED}#{config.train_hash()}|steps={config.inference_steps}"
+            f"|guidance={config.guidance}"
+        )
 
     def render(
         self,

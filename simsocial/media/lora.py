@@ -52,9 +52,15 @@ def train_adapter(
     *,
     seed: int = 0,
     init: Path | None = None,
+    prior: tuple[np.ndarray, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Train an adapter of the embedded model `model` (simsocial.media.embedded.EmbeddedModel)
-    on uint8 `images` and their `prompts`; write it to `out` atomically; what it took."""
+    on uint8 `images` and their `prompts`; write it to `out` atomically; what it took.
+
+    `prior` (images, prompts), e.g. the whole generation the liked images came from, fills
+    `settings.prior_share` of every batch (DreamBooth's prior preservation): the adapter learns
+    what sets the chosen images apart instead of memorising a handful of them, so choosing at
+    random moves nothing."""
     if len(images) == 0 or len(images) != len(prompts):
         raise ValueError(f"an adapter needs images with their prompts ({len(images)} images)")
     started = time.perf_counter()
@@ -70,17 +76,20 @@ def train_adapter(
     for p in trainable:
         p.requires_grad_(True)
     optimiser = torch.optim.AdamW(trainable, lr=settings.lr, weight_decay=0.0)
-    data = to_tensor(images)
-    codes = torch.tensor([dataset.parse_prompt(p).codes() for p in prompts], dtype=torch.long)
+    data, codes = _tensors(images, prompts)
+    anchor, anchor_codes = _tensors(*prior) if prior is not None else (data, codes)
+    from_prior = round(settings.batch * settings.prior_share) if prior is not None else 0
     schedule = noise_schedule(model.config.prediction)
     losses = []
     for _ in range(settings.steps):
-        pick = torch.randint(0, len(data), (settings.batch,), generator=gen)
-        batch_codes = codes[pick].clone()
+        pick = torch.randint(0, len(data), (settings.batch - from_prior,), generator=gen)
+        extra = torch.randint(0, len(anchor), (from_prior,), generator=gen)
+        clean = torch.cat([data[pick], anchor[extra]])
+        batch_codes = torch.cat([codes[pick], anchor_codes[extra]])
         hide(batch_codes, 0.0, settings.drop_all, gen)
         with torch.no_grad():
             tokens = model.encoder(batch_codes)
-        loss = denoising_loss(unet, tokens, data[pick], schedule, gen)
+        loss = denoising_loss(unet, tokens, clean, schedule, gen, model.config.min_snr)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -96,6 +105,11 @@ def train_adapter(
         "bytes": out.stat().st_size,
         "parameters": sum(p.numel() for p in trainable),
     }
+
+
+def _tensors(images: np.ndarray, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    codes = torch.tensor([dataset.parse_prompt(p).codes() for p in prompts], dtype=torch.long)
+    return to_tensor(images), codes
 
 
 def save_adapter(unet: UNet2DConditionModel, settings: ImageLora, out: Path) -> None:

@@ -2,8 +2,9 @@
 
 A like/skip choice whose prompt has an ``Image: <description>`` line is answered ``like`` iff
 the description contains one of the taste words, else ``skip``; the words are ``likes=red`` (a
-comma-separated list) or, without it, the attribute words (simsocial.media.dataset) of the rest
-of the prompt (the viewer's stated taste). Other requests are answered as ``scripted/random``
+comma-separated list) or, without it, the attribute words (simsocial.media.dataset) of the
+prompt before the image line (the viewer's stated taste; the option instructions after it say
+"square brackets"). Other requests are answered as ``scripted/random``
 would: uniformly. So the feedback experiment's twin has a known answer: only images of the
 liked colour are ever trained on, and that colour's share must rise.
 """
@@ -30,12 +31,13 @@ def _uniform(*parts: object) -> float:
 
 
 def taste_words(prompt: str, params: dict[str, str]) -> set[str]:
-    """What this viewer likes: the `likes` parameter, or the attribute words outside the image
+    """What this viewer likes: the `likes` parameter, or the attribute words before the image
     line."""
     if params.get("likes"):
         return {w.strip().casefold() for w in params["likes"].split(",") if w.strip()}
-    rest = IMAGE_LINE.sub("", prompt)
-    return set(WORD.findall(rest.casefold())) & VOCABULARY
+    image = IMAGE_LINE.search(prompt)
+    before = prompt[: image.start()] if image is not None else prompt
+    return set(WORD.findall(before.casefold())) & VOCABULARY
 
 
 def answer(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from diffusers import DDPMScheduler
-from diffusers.training_utils import EMAModel
+from diffusers.training_utils import EMAModel, compute_snr
 from torch import nn
 
 from simsocial.media import dataset
@@ -53,9 +53,12 @@ def denoising_loss(
     clean: torch.Tensor,
     schedule: DDPMScheduler,
     gen: torch.Generator,
+    min_snr: float = 5.0,
 ) -> torch.Tensor:
-    """The DDPM objective at a random timestep, for the schedule's prediction type: the noise,
-    the clean image, or the velocity between them."""
+    """The DDPM objective at a random timestep, for the schedule's prediction type (the noise,
+    the clean image, or the velocity between them), with Min-SNR-gamma weights (Hang et al.
+    2023: each timestep weighted as an x0 loss clamped at SNR gamma; converges several times
+    faster, which is what a CPU budget needs). `min_snr=0` gives the plain mean squared error."""
     noise = torch.randn(clean.shape, generator=gen)
     steps = torch.randint(0, NUM_TIMESTEPS, (clean.shape[0],), generator=gen)
     noisy = schedule.add_noise(clean, noise, steps)
@@ -67,7 +70,13 @@ def denoising_loss(
         target = schedule.get_velocity(clean, noise, steps)
     else:
         target = noise
-    return nn.functional.mse_loss(predicted, target)
+    if not min_snr:
+        return nn.functional.mse_loss(predicted, target)
+    snr = compute_snr(schedule, steps)
+    clamped = torch.clamp(snr, max=min_snr)
+    weight = {"sample": clamped, "v_prediction": clamped / (snr + 1)}.get(kind, clamped / snr)
+    per_image = ((predicted - target) ** 2).mean(dim=(1, 2, 3))
+    return (weight * per_image).mean()
 
 
 def train(config: TinyDDPMConfig) -> Trained:
@@ -90,7 +99,8 @@ def train(config: TinyDDPMConfig) -> Trained:
         pick = torch.randint(0, len(data), (config.batch,), generator=gen)
         batch_codes = codes[pick].clone()
         hide(batch_codes, config.drop_slot, config.drop_all, gen)
-        loss = denoising_loss(unet, encoder(batch_codes), data[pick], schedule, gen)
+        tokens = encoder(batch_codes)
+        loss = denoising_loss(unet, tokens, data[pick], schedule, gen, config.min_snr)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

@@ -153,3 +153,11 @@ def test_the_diffusers_backend_calls_the_pipeline_offline_with_a_generator_per_i
     other.write_bytes(b"other lora")
     door.render(["a cat"], [71], other)
     assert door.backend.pipe.lora == ["load style.safetensors", "unload", "load other.safetensors"]
+
+
+def test_sampling_settings_in_the_model_string_are_part_of_the_key(door, media_cache):
+    other = MediaDoor(TEST_MODEL + "&guidance=1.0", media_cache)
+    other.cache.directory = door.cache.directory
+    (a,) = door.render(["a red circle"], [4])
+    (b,) = other.render(["a red circle"], [4])
+    assert not b.cached and a.key != b.key

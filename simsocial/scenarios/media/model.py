@@ -126,13 +126,13 @@ class MediaModel(SimModel):
             [self.view(v, descriptions, posts) for v in range(len(p.audience))]
         )
         likes = np.sum(np.array(liked, dtype=bool), axis=0).astype(int)
-        chosen = self.most_liked(likes)
+        chosen = self.most_liked(likes, seeds)
         self.measure(g, images, labels, likes, len(chosen))
         for i, (image, row) in enumerate(zip(images, labels, strict=True)):
             self.rows.append(self.row(g, i, image, row, posts[i], files[i], likes[i], i in chosen))
         self.made += len(images)
         if g + 1 < self.spec.steps and chosen:
-            self.train_next(g, [images[i] for i in sorted(chosen)])
+            self.train_next(g, [images[i] for i in sorted(chosen)], images)
 
     def adapter_file(self) -> Path | None:
         """The adapter now in use, in this run directory; a branch (a new directory) copies it
@@ -185,14 +185,15 @@ class MediaModel(SimModel):
                 self.platform.like(user, post, self.step_index)
         return liked
 
-    def most_liked(self, likes: np.ndarray) -> set[int]:
-        """The top `liked_share` of images by likes (earlier images first among ties), among
-        those with at least `min_likes`."""
+    def most_liked(self, likes: np.ndarray, seeds: list[int]) -> set[int]:
+        """The top `liked_share` of images by likes, among those with at least `min_likes`.
+        Ties are broken by the images' hashed seeds, not their order: by position the first
+        prompts would win every tie and the loop would drift towards them with no taste at all."""
         n = max(1, math.ceil(self.params.liked_share * len(likes)))
-        order = sorted(range(len(likes)), key=lambda i: (-likes[i], i))[:n]
-        return {i for i in order if likes[i] >= max(1, self.params.min_likes)}
+        order = sorted(range(len(likes)), key=lambda i: (-likes[i], seeds[i]))[:n]
+        return {i for i in order if likes[i] >= self.params.min_likes}
 
-    def train_next(self, generation: int, images: list[Image]) -> None:
+    def train_next(self, generation: int, images: list[Image], prior: list[Image]) -> None:
         """The adapter the next generation renders with, named by the hash of its inputs (a
         resumed step finds it instead of training again)."""
         from simsocial.media.lora import train_adapter
@@ -204,6 +205,7 @@ class MediaModel(SimModel):
         settings = self.params.lora
         inputs = {
             "images": [image.key for image in images],
+            "prior": [image.key for image in prior],
             "lora": settings.model_dump(mode="json"),
             "init": file_digest(previous) if previous else None,
             "seed": self.spec.seed,
@@ -226,6 +228,7 @@ class MediaModel(SimModel):
                 out,
                 seed=self.spec.seed * 1000 + generation,
                 init=previous,
+                prior=(np.stack([i.pixels for i in prior]), [i.prompt for i in prior]),
             )
             self.timing["adapter_seconds"] += trained.pop("seconds")
             write_atomic(sidecar, json.dumps(trained).encode())

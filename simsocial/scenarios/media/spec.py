@@ -68,8 +68,12 @@ class MediaParams(StrictModel):
         le=1,
         description="Share of a generation's images, most liked first, the next adapter learns.",
     )
-    min_likes: int = Field(
-        1, ge=0, description="Likes an image needs at least to be trained on (none: no adapter)."
+    min_likes: PositiveInt = Field(
+        1,
+        description=(
+            "Likes an image needs at least to be trained on; a generation with none keeps the "
+            "adapter it had."
+        ),
     )
     audience: list[Viewer] = Field(
         default_factory=_default_audience, min_length=1, description="Who likes or skips."

@@ -1,0 +1,82 @@
+"""The measures of a generation (hand-computed cases) and the scripted audience: no torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simsocial.media import metrics
+from simsocial.media.dataset import label_names
+
+RED = {"shape": "circle", "colour": "red", "background": "white", "size": "large"}
+
+
+def rows(*colours: str) -> list[dict[str, str]]:
+    return [{**RED, "colour": c} for c in colours]
+
+
+def test_entropy_and_diversity_by_hand():
+    assert metrics.entropy_bits(["a", "b", "a", "b"]) == pytest.approx(1.0)
+    assert metrics.entropy_bits(["a"] * 5) == 0.0
+    # colour uniform over 4 values: 1; shape, background, size constant: 0 -> mean 1/4
+    assert metrics.diversity(rows("red", "green", "blue", "yellow")) == pytest.approx(0.25)
+    assert metrics.diversity(rows("red", "red")) == 0.0
+    everything = label_names(np.array([[s, c, b, z] for s in range(3) for c in range(4)
+                                       for b in range(2) for z in range(2)]))  # fmt: skip
+    assert metrics.diversity(everything) == pytest.approx(1.0)
+
+
+def test_fidelity_counts_only_what_the_prompt_names():
+    labels = rows("red", "blue")
+    assert metrics.matches_prompt("a circle", labels[1])
+    assert not metrics.matches_prompt("a red circle", labels[1])
+    assert metrics.fidelity(["a red circle", "a red circle"], labels) == 0.5
+    assert metrics.fidelity(["anything", "a large shape"], labels) == 1.0
+
+
+def test_taste_share_averages_over_viewers_whose_taste_names_an_attribute():
+    labels = rows("red", "red", "blue", "yellow")
+    assert metrics.taste_share(labels, ["You love red things."]) == 0.5
+    assert metrics.taste_share(labels, ["red", "blue", "I like art"]) == pytest.approx(0.375)
+    assert np.isnan(metrics.taste_share(labels, ["I like art"]))
+    assert metrics.share_of(labels, "colour", "yellow") == 0.25
+
+
+def test_frechet_distance_of_gaussians_by_hand():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shifted = a + np.array([2.0, 0.0, 0.0])
+    assert metrics.frechet_distance(a, shifted) == pytest.approx(4.0, rel=1e-6)
+    wide = a * 2.0  # same mean, variances 4: trace(I + 4I - 2*2I) = 3 (1 per dimension)
+    assert metrics.frechet_distance(a, wide) == pytest.approx(3.0, rel=0.05)
+    few = rng.normal(size=(5, 8))  # fewer images than features: a singular covariance
+    assert np.isfinite(metrics.frechet_distance(few, few + 1.0))
+    assert np.isnan(metrics.frechet_distance(a[:1], a))
+
+
+def test_the_bootstrap_interval_holds_the_estimate_and_narrows_with_more_images():
+    labels = rows(*(["red"] * 30 + ["blue"] * 20 + ["green"] * 10))
+    low, high = metrics.bootstrap_ci(labels, seed=1, n=400)
+    assert low <= metrics.diversity(labels) <= high
+    wide = metrics.bootstrap_ci(labels[::6], seed=1, n=400)
+    assert wide[1] - wide[0] > high - low
+
+
+def ask(session, description: str, taste: str = "You love red things."):
+    import numpy as np
+
+    prompt = f"You are Rosa. {taste}\nImage: {description}\nDo you like it, or skip it?"
+    return session.choose(prompt, ["like", "skip"], rng=np.random.default_rng(0))
+
+
+def test_the_scripted_audience_likes_exactly_its_taste(make_session):
+    likes_red = make_session("scripted/taste?likes=red")
+    assert ask(likes_red, "a large red circle on a white background").choice == "like"
+    assert ask(likes_red, "a large blue circle on a white background").choice == "skip"
+    assert ask(likes_red, "a blue circle", taste="You love blue.").choice == "skip"
+    from_prompt = make_session("scripted/taste")  # the taste words of the prompt itself
+    assert ask(from_prompt, "a small yellow square", taste="You like yellow.").choice == "like"
+    assert ask(from_prompt, "a small green square", taste="You like yellow.").choice == "skip"
+    with pytest.raises(ValueError, match="does not take"):
+        make_session("scripted/taste?colour=red")
