@@ -35,6 +35,9 @@ class TinyDDPMConfig:
     # hundred CPU steps and samples cleanly in few DDIM steps; "epsilon" and "v_prediction" too
     prediction: str = "sample"
     min_snr: float = 5.0  # Min-SNR-gamma loss weights; 0: plain mean squared error
+    # x0 weights below this SNR are raised to it: the noisy steps, which decide background,
+    # size and colour, keep their weight (0: pure Min-SNR, which starves them)
+    snr_floor: float = 1.0
     classifier_steps: int = 600
     classifier_batch: int = 128
     seed: int = 0
@@ -63,6 +66,7 @@ PRESETS: dict[str, TinyDDPMConfig] = {
         classifier_steps=40,
         classifier_batch=64,
         inference_steps=4,
+        snr_floor=0.0,
     ),
     # a minute or two on one core: colours and sizes come out right, shapes roughly; what the
     # feedback twins need (an adapter must be able to move the colour distribution)
@@ -76,6 +80,7 @@ PRESETS: dict[str, TinyDDPMConfig] = {
         classifier_steps=120,
         classifier_batch=64,
         inference_steps=6,
+        snr_floor=0.0,
     ),
 }
 

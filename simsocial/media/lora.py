@@ -89,7 +89,8 @@ def train_adapter(
         hide(batch_codes, 0.0, settings.drop_all, gen)
         with torch.no_grad():
             tokens = model.encoder(batch_codes)
-        loss = denoising_loss(unet, tokens, clean, schedule, gen, model.config.min_snr)
+        config = model.config
+        loss = denoising_loss(unet, tokens, clean, schedule, gen, config.min_snr, config.snr_floor)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

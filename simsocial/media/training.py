@@ -54,11 +54,13 @@ def denoising_loss(
     schedule: DDPMScheduler,
     gen: torch.Generator,
     min_snr: float = 5.0,
+    snr_floor: float = 0.0,
 ) -> torch.Tensor:
     """The DDPM objective at a random timestep, for the schedule's prediction type (the noise,
     the clean image, or the velocity between them), with Min-SNR-gamma weights (Hang et al.
     2023: each timestep weighted as an x0 loss clamped at SNR gamma; converges several times
-    faster, which is what a CPU budget needs). `min_snr=0` gives the plain mean squared error."""
+    faster, which is what a CPU budget needs; `snr_floor` keeps the noisiest steps from being
+    starved). `min_snr=0` gives the plain mean squared error."""
     noise = torch.randn(clean.shape, generator=gen)
     steps = torch.randint(0, NUM_TIMESTEPS, (clean.shape[0],), generator=gen)
     noisy = schedule.add_noise(clean, noise, steps)
@@ -73,7 +75,7 @@ def denoising_loss(
     if not min_snr:
         return nn.functional.mse_loss(predicted, target)
     snr = compute_snr(schedule, steps)
-    clamped = torch.clamp(snr, max=min_snr)
+    clamped = torch.clamp(snr, min=snr_floor, max=min_snr)
     weight = {"sample": clamped, "v_prediction": clamped / (snr + 1)}.get(kind, clamped / snr)
     per_image = ((predicted - target) ** 2).mean(dim=(1, 2, 3))
     return (weight * per_image).mean()
@@ -100,7 +102,9 @@ def train(config: TinyDDPMConfig) -> Trained:
         batch_codes = codes[pick].clone()
         hide(batch_codes, config.drop_slot, config.drop_all, gen)
         tokens = encoder(batch_codes)
-        loss = denoising_loss(unet, tokens, data[pick], schedule, gen, config.min_snr)
+        loss = denoising_loss(
+            unet, tokens, data[pick], schedule, gen, config.min_snr, config.snr_floor
+        )
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
