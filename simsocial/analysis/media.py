@@ -147,6 +147,7 @@ def figures(run: Run) -> list[tuple[str, Figure]]:
         left.axhspan(table["diversity_lo"].iloc[0], table["diversity_hi"].iloc[0], alpha=0.15,
                      label="gen 0 diversity 95% CI")  # fmt: skip
         left.set_xlabel("generation")
+        left.set_xticks(x)
         left.set_ylim(-0.02, 1.02)
         left.legend(fontsize=8)
         shares = [c for c in table.columns if c.startswith("share_")]
@@ -156,6 +157,7 @@ def figures(run: Run) -> list[tuple[str, Figure]]:
             right.bar(x, table[column], bottom=bottom, color=colour, label=colour)
             bottom += table[column].to_numpy()
         right.set_xlabel("generation")
+        right.set_xticks(x)
         right.set_ylabel("share of images (classifier's colour)")
         right.legend(fontsize=8)
         fig.tight_layout()
