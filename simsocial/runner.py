@@ -336,7 +336,7 @@ def register_tables(store: RunStore, spec: ScenarioSpec) -> None:
 
 def _drain(store: RunStore, model: SimModel) -> None:
     for name, rows in model.drain_tables().items():
-        store.add_arrow(name, rows)
+        store.add_rows(name, rows)
 
 
 def _stop(

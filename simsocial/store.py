@@ -144,14 +144,11 @@ class RunStore:
         self.tables[name] = ChunkedTable(self.parts_dir, name, schema)
 
     def add_rows(self, table: str, rows: Iterable[dict[str, Any]] | pa.Table) -> None:
+        """Rows as dicts, or columnar rows (cast to the table's registered schema)."""
         if isinstance(rows, pa.Table):
             self.tables[table].append_table(rows)
         else:
             self.tables[table].extend(rows)
-
-    def add_arrow(self, table: str, rows: pa.Table) -> None:
-        """Columnar rows (a scenario's platform tables), in the table's registered schema."""
-        self.tables[table].append_table(rows)
 
     def add_graph(self, step: int, edges: Iterable[tuple[int, int]] | np.ndarray | None) -> None:
         """One snapshot (none without a network), as columns: a dict per edge would cost a

@@ -64,10 +64,10 @@ def test_a_registered_table_is_checkpointed_truncated_and_committed(tmp_path):
     store.register_table("posts", schema)
     store.register_table("posts", schema)  # the same again: a no-op
     store.add_rows("posts", [{"post_id": 0, "text": "dict row"}])
-    store.add_arrow("posts", pa.table({"post_id": [1, 2], "text": ["col a", "col b"]}))
+    store.add_rows("posts", pa.table({"post_id": [1, 2], "text": ["col a", "col b"]}))
     store.add_rows("posts", [{"post_id": 3, "text": "dict again"}])
     store.save_checkpoint({"next_step": 1})
-    store.add_arrow("posts", pa.table({"post_id": [4], "text": ["after the checkpoint"]}))
+    store.add_rows("posts", pa.table({"post_id": [4], "text": ["after the checkpoint"]}))
     store.flush()  # killed here
 
     reopened = RunStore(tmp_path)
