@@ -89,6 +89,15 @@ def test_overrides_as_command_line_strings(tmp_path: Path) -> None:
     assert spec.network is not None and spec.network.n == 12
 
 
+def test_a_bare_off_turns_the_cache_off(tmp_path: Path) -> None:
+    """YAML reads `off` as false; in the file and in --set it still means the documented word."""
+    in_file = load_scenario(write(tmp_path, MINIMAL + "llm:\n  cache: off\n"))
+    from_set = load_scenario(write(tmp_path, MINIMAL), ["llm.cache=off"])
+    assert in_file.llm.cache == from_set.llm.cache == "off"
+    with pytest.raises(SpecError, match="llm.cache"):
+        load_scenario(write(tmp_path, MINIMAL), ["llm.cache=on"])
+
+
 def test_overrides_as_dict_and_list_index(tmp_path: Path) -> None:
     """A {path: value} dict sets Python values as given; a numeric segment indexes a list."""
     spec = load_scenario(

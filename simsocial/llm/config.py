@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_MODEL = "embedded/smollm2-135m"
 
@@ -124,6 +132,12 @@ class LLMConfig(_Strict):
             "or a litellm embedding model."
         ),
     )
+
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _yaml_off_is_off(cls, value: object) -> object:
+        """YAML reads a bare `off` (in a file or in --set) as false; it means the word."""
+        return "off" if value is False else value
 
     @model_validator(mode="after")
     def _endpoints_need_the_http_path(self) -> LLMConfig:
