@@ -94,7 +94,7 @@ def test_a_bare_off_turns_the_cache_off(tmp_path: Path) -> None:
     in_file = load_scenario(write(tmp_path, MINIMAL + "llm:\n  cache: off\n"))
     from_set = load_scenario(write(tmp_path, MINIMAL), ["llm.cache=off"])
     assert in_file.llm.cache == from_set.llm.cache == "off"
-    with pytest.raises(SpecError, match="llm.cache"):
+    with pytest.raises(SpecError, match=r"llm\.cache"):
         load_scenario(write(tmp_path, MINIMAL), ["llm.cache=on"])
 
 
