@@ -5,8 +5,9 @@ retries) after the run directory was written. `preflight(configs)` checks each d
 once and raises `PreflightError`, one line naming the model and what to do, at the first problem:
 
 - scripted: the policy string parses.
-- embedded: llama_cpp imports and the GGUF weights are where the model string says (the model is
-  not loaded; the run pays that on its first call either way).
+- embedded: llama_cpp imports and the GGUF weights (and a ``?lora=`` adapter, whose config and
+  tensor names must convert) are where the model string says (the model is not loaded; the run
+  pays that on its first call either way).
 - any other model: credentials are present: `llm.api_key_env` when set, else litellm's
   `validate_environment` for hosted providers (no network call: tests and offline machines have
   no internet). Local servers (`ollama/` ...) and OpenAI-compatible endpoints (`openai/` or
@@ -83,7 +84,7 @@ def _scripted(model: str) -> str | None:
 
 
 def _embedded(model: str) -> str | None:
-    from simsocial.llm.providers.embedded import INSTALL_HINT, resolve_gguf
+    from simsocial.llm.providers.embedded import INSTALL_HINT, resolve_model
     from simsocial.llm.types import ProviderError
 
     try:
@@ -91,7 +92,7 @@ def _embedded(model: str) -> str | None:
     except ImportError as exc:
         return f"llama_cpp cannot be imported ({exc}); {INSTALL_HINT}"
     try:
-        resolve_gguf(model)
+        resolve_model(model)  # the base GGUF and any ?lora= adapter (exists, converts)
     except ProviderError as exc:
         return str(exc)
     return None

@@ -5,11 +5,18 @@ model string                    path             provider
 ==============================  ===============  ===========================================
 ``scripted/<policy>[?k=v]``     ``scripted``     ScriptedProvider, in-process, deterministic
 ``embedded/<name>``             ``embedded``     EmbeddedProvider, llama.cpp in-process
+``embedded/<name>?lora=<a>``    ``embedded``     the same with a LoRA adapter (see below)
 ``openai/<m>`` + ``api_base``   ``openai-http``  fast path: one shared aiohttp session
 ``hosted_vllm/<m>`` + api_base  ``openai-http``  (OpenAI chat-completions JSON)
 ``litellm/<any litellm model>`` ``litellm``      litellm.acompletion, forced (prefix dropped)
 anything else                   ``litellm``      litellm.acompletion (openai/, anthropic/ ...)
 ==============================  ===============  ===========================================
+
+``embedded/<name>?lora=<adapter>[&lora_scale=<float>]`` runs the embedded model with a text LoRA:
+``<adapter>`` is a peft adapter folder (as `simsocial.media.text_lora.fine_tune` saves; converted
+once to ``<folder>/adapter.gguf``) or a .gguf LoRA adapter file; lora_scale defaults to 1. Its
+cache key carries a digest of the adapter's weights (`canonical_model`), so a retrained adapter
+at the same path never gets the old one's cached answers.
 
 The fast path exists because litellm costs ~10 ms of CPU per call, which caps a process at
 ~100 calls/s; OpenAI-compatible servers (vLLM, llama.cpp server, a fleet) do not need it.
@@ -44,8 +51,13 @@ def route(model: str, api_base: str | None) -> str:
 
 
 def canonical_model(model: str) -> str:
-    """The model string as it enters the cache key: the forcing `litellm/` prefix is dropped, so
-    the fast path and litellm share cached answers for the same model."""
+    """The model string as it enters the cache key (and the provider's request): the forcing
+    `litellm/` prefix is dropped, so the fast path and litellm share cached answers for the same
+    model; an embedded model with ``?lora=`` gains ``lora_blake2b=<digest of the adapter>``."""
+    if model.startswith("embedded/") and "?" in model:
+        from simsocial.llm.providers.embedded import canonical_embedded
+
+        return canonical_embedded(model)
     return model.removeprefix("litellm/")
 
 

@@ -5,7 +5,15 @@ only read the file; importing that package would pull in ``llm``). A 135M model 
 pipeline; it is no scientific stand-in for a frontier model.
 
 Model strings: ``embedded``, ``embedded/smollm2``, ``embedded/smollm2-135m`` (the packaged
-model) or ``embedded/<path to a .gguf file>`` (any chat model llama.cpp reads).
+model) or ``embedded/<path to a .gguf file>`` (any chat model llama.cpp reads), optionally with a
+LoRA adapter: ``embedded/smollm2-135m?lora=<adapter>[&lora_scale=<float, default 1>]``, where
+``<adapter>`` is a peft adapter folder (adapter_config.json + adapter_model.safetensors, e.g. from
+`simsocial.media.text_lora.fine_tune`; converted once to ``<folder>/adapter.gguf`` by
+`simsocial.media.text_gguf`, which needs the ``gguf`` package) or a .gguf LoRA adapter file.
+In the cache key (`canonical_model`) such a string also carries ``lora_blake2b=<digest>`` of the
+adapter's files, so a retrained adapter at the same path never meets the old one's answers; a
+request whose digest no longer matches the files is refused rather than answered by other weights.
+Each (base, adapter, scale) is its own llama.cpp model in memory.
 
 What the gateway gets from it:
 - complete: chat completion with the model's own chat template; the sampling seed is derived
@@ -55,6 +63,18 @@ PACKAGED_NAMES = frozenset({"", "smollm2", "smollm2-135m"})
 N_CTX = 2048
 CHUNK = 32  # prompt tokens per aligned evaluation batch (the unit of prefix reuse)
 THREADS_ENV = "SIMSOCIAL_EMBEDDED_THREADS"  # overrides n_threads (default: os.cpu_count())
+QUERY_KEYS = ("lora", "lora_scale", "lora_blake2b")  # the last is set by canonical_embedded
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What an embedded model string names: a base GGUF and, optionally, a LoRA adapter."""
+
+    base: Path
+    adapter: Path | None = None  # a peft adapter folder or a .gguf adapter file
+    scale: float = 1.0
+    digest: str = ""  # blake2b of the adapter's files (text_gguf.adapter_digest)
+    model: str = ""  # the model string, for error messages
 
 
 @dataclass
@@ -66,7 +86,7 @@ class _Loaded:
 
 _LOAD_LOCK = threading.Lock()
 _CALL_LOCK = threading.Lock()
-_MODELS: dict[str, _Loaded] = {}
+_MODELS: dict[tuple[str, str, float, str], _Loaded] = {}  # (base, adapter, scale, digest)
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsocial-llama")
 
 
@@ -85,8 +105,8 @@ def packaged_gguf_path() -> Path:
 
 
 def resolve_gguf(model: str) -> Path:
-    """The GGUF file an ``embedded/...`` model string names."""
-    prefix, _, rest = model.partition("/")
+    """The base GGUF file an ``embedded/...`` model string names (its ``?...`` query aside)."""
+    prefix, _, rest = model.partition("?")[0].partition("/")
     if prefix != "embedded":
         raise ProviderError("other", f"not an embedded model string: {model!r}", retryable=False)
     if rest.lower() in PACKAGED_NAMES:
@@ -102,13 +122,94 @@ def resolve_gguf(model: str) -> Path:
     )
 
 
+def _refuse(model: str, problem: str) -> ProviderError:
+    """A one-line, non-retryable error naming the model string (when there is one)."""
+    named = f"embedded model {model!r}: " if model else ""
+    return ProviderError("other", named + problem, retryable=False)
+
+
+def _query(model: str) -> dict[str, str]:
+    """The ``?key=value&...`` parameters of a model string (values taken verbatim: paths)."""
+    params: dict[str, str] = {}
+    for part in filter(None, model.partition("?")[2].split("&")):
+        key, equals, value = part.partition("=")
+        if key not in QUERY_KEYS or not equals or key in params:
+            raise _refuse(
+                model,
+                f"unknown or repeated parameter {part!r}; "
+                "use lora=<peft adapter folder or .gguf adapter> and lora_scale=<float>",
+            )
+        params[key] = value
+    return params
+
+
+def resolve_model(model: str, *, check_digest: bool = True) -> ModelSpec:
+    """The base GGUF and adapter a model string names, checked without loading anything: the
+    adapter exists and converts (config and tensor names), and, with `check_digest`, its files
+    still have the ``lora_blake2b`` digest the string carries."""
+    base = resolve_gguf(model)
+    params = _query(model)
+    if "lora" not in params:
+        if params:
+            raise _refuse(model, "lora_scale and lora_blake2b need lora=<adapter>")
+        return ModelSpec(base, model=model)
+    from simsocial.media.text_gguf import AdapterError, checked_digest
+
+    try:
+        scale = float(params.get("lora_scale", "1"))
+    except ValueError:
+        raise _refuse(model, f"lora_scale={params['lora_scale']!r} is not a number") from None
+    adapter = Path(params["lora"]).expanduser()
+    try:
+        digest = checked_digest(adapter)
+    except AdapterError as exc:
+        raise _refuse(model, str(exc)) from exc
+    if check_digest and params.get("lora_blake2b", digest) != digest:
+        raise _refuse(
+            model,
+            f"the adapter at {adapter} changed since this model string was made (blake2b now "
+            f"{digest}); start the run again to use the new weights",
+        )
+    return ModelSpec(base, adapter, scale, digest, model)
+
+
+def canonical_embedded(model: str) -> str:
+    """The model string as it enters the cache key: with an adapter, ``lora=`` as written, then
+    ``lora_scale`` (when not 1) and the ``lora_blake2b`` digest of the adapter's files. A string
+    that does not resolve is returned as it is; preflight and the call report its problem."""
+    name = model.partition("?")[0]
+    try:
+        spec = resolve_model(model, check_digest=False)
+    except ProviderError:
+        return model
+    if spec.adapter is None:
+        return name
+    scale = f"&lora_scale={spec.scale!r}" if spec.scale != 1.0 else ""
+    return f"{name}?lora={_query(model)['lora']}{scale}&lora_blake2b={spec.digest}"
+
+
 def n_threads() -> int:
     """Threads llama.cpp computes with: all CPUs unless SIMSOCIAL_EMBEDDED_THREADS says less."""
     return int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)
 
 
-def _load(path: Path) -> _Loaded:
-    key = str(path.resolve())
+def _adapter_gguf(spec: ModelSpec) -> str | None:
+    """The GGUF adapter file llama.cpp loads: the given one, or the folder's (converted)."""
+    if spec.adapter is None:
+        return None
+    if spec.adapter.is_file():
+        return str(spec.adapter)
+    from simsocial.media.text_gguf import AdapterError, converted_adapter
+
+    try:
+        return str(converted_adapter(spec.adapter, spec.base))
+    except AdapterError as exc:
+        raise _refuse(spec.model, str(exc)) from exc
+
+
+def _load(spec: ModelSpec) -> _Loaded:
+    path = str(spec.base.resolve())
+    key = (path, str(spec.adapter.resolve()) if spec.adapter else "", spec.scale, spec.digest)
     with _LOAD_LOCK:
         if key in _MODELS:
             return _MODELS[key]
@@ -119,12 +220,19 @@ def _load(path: Path) -> _Loaded:
             raise ProviderError(
                 "other", f"llama_cpp is not importable; {INSTALL_HINT}", retryable=False
             ) from exc
+        adapter = _adapter_gguf(spec)
         try:
-            llm = llama_cpp.Llama(model_path=key, n_ctx=N_CTX, n_threads=n_threads(), verbose=False)
+            llm = llama_cpp.Llama(
+                model_path=path,
+                lora_path=adapter,
+                lora_scale=spec.scale,
+                n_ctx=N_CTX,
+                n_threads=n_threads(),
+                verbose=False,
+            )
         except (ValueError, RuntimeError) as exc:
-            raise ProviderError(
-                "other", f"llama.cpp could not load {key}: {exc}", retryable=False
-            ) from exc
+            loading = f"{path} with adapter {adapter}" if adapter else path
+            raise _refuse(spec.model, f"llama.cpp could not load {loading}: {exc}") from exc
         formatter = _formatter(llm)
         llm.chat_handler = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
         if not _MODELS:
@@ -133,9 +241,10 @@ def _load(path: Path) -> _Loaded:
         return _MODELS[key]
 
 
-def load_model(path: Path) -> Any:
-    """The process's one llama_cpp.Llama for a GGUF file, loaded on first use."""
-    return _load(path).llama
+def load_model(path: Path | ModelSpec) -> Any:
+    """The process's one llama_cpp.Llama for a GGUF file (or base + adapter), loaded on first
+    use."""
+    return _load(path if isinstance(path, ModelSpec) else ModelSpec(path)).llama
 
 
 def _close_models() -> None:
@@ -229,7 +338,7 @@ class EmbeddedProvider:
 
     def complete_sync(self, request: ProviderRequest) -> ProviderReply:
         """Answer one request on the calling thread (serialised with every other llama call)."""
-        loaded = _load(resolve_gguf(request.model))
+        loaded = _load(resolve_model(request.model))
         with _CALL_LOCK:
             try:
                 tokens = _prompt_tokens(loaded, request.messages)
