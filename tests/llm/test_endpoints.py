@@ -10,7 +10,9 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+import pandas as pd
 import pytest
+import yaml
 
 import simsocial
 from simsocial.llm import Gateway, LLMConfig
@@ -131,3 +133,51 @@ def test_preflight_probes_every_endpoint() -> None:
         preflight([spread_config(server.base_url, server.base_url)], timeout=5)
         with pytest.raises(PreflightError, match=r"cannot reach .* fix llm.endpoints"):
             preflight([spread_config(server.base_url, dead)], timeout=5)
+
+
+def test_a_sweep_on_local_ray_spreads_every_run_over_the_endpoints(tmp_path) -> None:
+    """Several processes (Ray workers) share two replicas: every run's calls reach both, and
+    the sweep's table is the one a single server gives."""
+    pytest.importorskip("ray")
+
+    def answer(body: dict[str, Any]) -> str:  # both replicas: the label of the first friend
+        prompt = body["messages"][-1]["content"]
+        return "[" + prompt.split("\n")[3].split(": ")[1] + "]"
+
+    def sweep(folder: str, *servers: OpenAIServer) -> Any:
+        root = tmp_path / folder
+        root.mkdir()
+        llm = {
+            "model": "openai/replica",
+            "api_base": servers[0].base_url,
+            "endpoints": [s.base_url for s in servers[1:]],
+            "cache": "off",
+            "temperature": 0.7,
+            "timeout": 20,  # a stalled call is retried, not waited on for a minute
+        }
+        scenario = {
+            "name": "spread",
+            "kind": "opinion",
+            "steps": 2,
+            "llm": llm,
+            "network": {"generator": "watts_strogatz", "n": 40, "params": {"k": 4, "p": 0.1}},
+            "opinion": {"experiment": "dynamics"},
+            "outputs": {"report": False},
+        }
+        (root / "spread.yaml").write_text(yaml.safe_dump(scenario))
+        path = root / "sweep.yaml"
+        path.write_text(
+            f"sweep: s\nscenario: spread.yaml\nout: {root / 'out'}\nseed: 2\nreplicates: 3\n"
+            "max_parallel: 3\nmetrics: [final_m]\n"
+        )
+        return simsocial.sweep(path, backend="ray").table
+
+    with OpenAIServer(answer=answer) as one, OpenAIServer(answer=answer) as two:
+        spread = sweep("spread", one, two)
+        counts = (one.requests, two.requests)
+    with OpenAIServer(answer=answer) as alone:
+        single = sweep("single", alone)
+    assert set(spread.status) == {"completed"}
+    assert sum(counts) == 3 * 2 * 40 and min(counts) > 0
+    metrics = [c for c in spread.columns if c.startswith("metric.") or c == "seed"]
+    pd.testing.assert_frame_equal(spread[metrics], single[metrics])
