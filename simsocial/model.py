@@ -21,6 +21,8 @@ from simsocial.rounds import Rounds, advance
 from simsocial.state import Stateful
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
     from simsocial.llm import Session
@@ -50,6 +52,9 @@ class SimModel(Stateful, mesa.Model):
         self._log_event = log_event
         # set by the runner: writes the rows and call records buffered so far (`spill`)
         self.spill_sink: Callable[[], None] | None = None
+        # set by the runner: the run directory, for kinds that write files beside the tables
+        # (images, adapters); None when a model is built outside a run
+        self.run_dir: Path | None = None
 
     def log(self, kind: str, payload: dict[str, Any], agent_id: int = -1) -> None:
         """Record an action in events.parquet."""

@@ -192,6 +192,7 @@ def execute_in(
     register_tables(store, spec)
     model: SimModel = model_cls(spec, session, store.log_event)
     model.spill_sink = lambda: store.spill(session.drain_records())
+    model.run_dir = store.run_dir
     start = 0
     custom = CustomMetrics(spec.metrics)
     custom.check(set(metrics(model)))

@@ -85,10 +85,14 @@ def combinations() -> list[tuple[int, ...]]:
     return list(itertools.product(*(range(len(v)) for v in ATTRIBUTES.values())))
 
 
-def draw(codes: tuple[int, ...], size: int, rng: np.random.Generator) -> np.ndarray:
-    """One uint8 HxWx3 image of the attributes `codes` (label index per slot)."""
+def draw(
+    codes: tuple[int, ...], size: int, rng: np.random.Generator, small: float = RADIUS["small"]
+) -> np.ndarray:
+    """One uint8 HxWx3 image of the attributes `codes` (label index per slot); `small` is the
+    half-extent of a small shape as a share of the side."""
     labels = {slot: ATTRIBUTES[slot][i] for slot, i in zip(SLOTS, codes, strict=True)}
-    radius = RADIUS[labels["size"]] * size * rng.uniform(0.93, 1.07)
+    share = small if labels["size"] == "small" else RADIUS["large"]
+    radius = share * size * rng.uniform(0.93, 1.07)
     middle = size / 2
     room = max(0.0, min(1.5, middle - radius - 0.5))  # a little jitter, never off the edge
     centre = rng.uniform(middle - room, middle + room, 2)
@@ -111,14 +115,16 @@ def draw(codes: tuple[int, ...], size: int, rng: np.random.Generator) -> np.ndar
     return np.rint(coverage * fg + (1 - coverage) * bg).astype(np.uint8)
 
 
-def generate(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def generate(
+    n: int, size: int, seed: int, small: float = RADIUS["small"]
+) -> tuple[np.ndarray, np.ndarray]:
     """`n` images (uint8, n x size x size x 3) cycling through every combination in a seeded
     order, and their labels (n x slots): balanced, so no attribute value is favoured."""
     rng = np.random.default_rng(seed)
     combos = combinations()
     order = np.concatenate([rng.permutation(len(combos)) for _ in range(-(-n // len(combos)))])
     labels = np.array([combos[i] for i in order[:n]], dtype=np.int64)
-    images = np.stack([draw(tuple(row), size, rng) for row in labels])
+    images = np.stack([draw(tuple(row), size, rng, small) for row in labels])
     return images, labels
 
 

@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from simsocial.media import dataset
 from simsocial.media.config import TinyDDPMConfig
-from simsocial.media.nets import AttributeEncoder, Classifier, to_tensor, to_uint8
+from simsocial.media.nets import AttributeEncoder, Classifier, predict, to_tensor, to_uint8
 from simsocial.media.training import noise_schedule, train
 
 THREADS_ENV = "SIMSOCIAL_MEDIA_THREADS"  # torch threads for media work (default: torch's)
@@ -96,7 +96,7 @@ class EmbeddedModel:
         scheduler = copy.deepcopy(self.scheduler)
         scheduler.set_timesteps(steps)
         for t in scheduler.timesteps:
-            both = unet(torch.cat([x, x]), t, encoder_hidden_states=tokens).sample
+            both = predict(unet, torch.cat([x, x]), t, tokens)
             cond, uncond = both.chunk(2)
             guided = uncond + guidance * (cond - uncond)
             x = scheduler.step(guided, t, x, eta=0.0).prev_sample

@@ -10,9 +10,13 @@ from torch import nn
 from simsocial.media.dataset import ATTRIBUTES, SLOTS
 
 
-def build_unet(image_size: int, channels: tuple[int, ...], cond_dim: int) -> UNet2DConditionModel:
+def build_unet(
+    image_size: int, channels: tuple[int, ...], cond_dim: int, global_cond: bool = False
+) -> UNet2DConditionModel:
     """A small UNet: plain ResNet blocks at full resolution, cross-attention to the attribute
-    tokens below it (the attention projections are what image adapters train)."""
+    tokens below it (the attention projections are what image adapters train). With
+    `global_cond` the tokens, flattened and projected, are also added to the timestep
+    embedding, so every ResNet block (the full-resolution ones that draw edges too) sees them."""
     depth = len(channels)
     down = ("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (depth - 1)
     up = ("CrossAttnUpBlock2D",) * (depth - 1) + ("UpBlock2D",)
@@ -28,7 +32,17 @@ def build_unet(image_size: int, channels: tuple[int, ...], cond_dim: int) -> UNe
         cross_attention_dim=cond_dim,
         attention_head_dim=8,
         norm_num_groups=8,
+        class_embed_type="projection" if global_cond else None,
+        projection_class_embeddings_input_dim=len(SLOTS) * cond_dim if global_cond else None,
     )
+
+
+def predict(
+    unet: UNet2DConditionModel, noisy: torch.Tensor, t: torch.Tensor, tokens: torch.Tensor
+) -> torch.Tensor:
+    """The UNet's output for attribute tokens (batch, slots, dim), however it is conditioned."""
+    pooled = tokens.flatten(1) if unet.config.class_embed_type else None
+    return unet(noisy, t, encoder_hidden_states=tokens, class_labels=pooled).sample
 
 
 class AttributeEncoder(nn.Module):

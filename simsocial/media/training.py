@@ -15,7 +15,7 @@ from torch import nn
 
 from simsocial.media import dataset
 from simsocial.media.config import TinyDDPMConfig
-from simsocial.media.nets import AttributeEncoder, Classifier, build_unet, to_tensor
+from simsocial.media.nets import AttributeEncoder, Classifier, build_unet, predict, to_tensor
 
 NUM_TIMESTEPS = 1000
 
@@ -64,7 +64,7 @@ def denoising_loss(
     noise = torch.randn(clean.shape, generator=gen)
     steps = torch.randint(0, NUM_TIMESTEPS, (clean.shape[0],), generator=gen)
     noisy = schedule.add_noise(clean, noise, steps)
-    predicted = unet(noisy, steps, encoder_hidden_states=tokens).sample
+    predicted = predict(unet, noisy, steps, tokens)
     kind = schedule.config.prediction_type
     if kind == "sample":
         target = clean
@@ -85,9 +85,11 @@ def train(config: TinyDDPMConfig) -> Trained:
     """The UNet with its encoder, then the classifier, from the same generated dataset."""
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    images, labels = dataset.generate(config.dataset, config.image_size, config.seed)
+    images, labels = dataset.generate(
+        config.dataset, config.image_size, config.seed, config.small_size
+    )
     data, codes = to_tensor(images), torch.as_tensor(labels)
-    unet = build_unet(config.image_size, config.channels, config.cond_dim)
+    unet = build_unet(config.image_size, config.channels, config.cond_dim, config.global_cond)
     encoder = AttributeEncoder(config.cond_dim)
     params = [*unet.parameters(), *encoder.parameters()]
     optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
@@ -130,7 +132,9 @@ def train_classifier(config: TinyDDPMConfig) -> tuple[Classifier, float, float]:
     started = time.perf_counter()
     torch.manual_seed(config.seed + 1)
     gen = torch.Generator().manual_seed(config.seed + 1)
-    images, labels = dataset.generate(config.dataset, config.image_size, config.seed + 1)
+    images, labels = dataset.generate(
+        config.dataset, config.image_size, config.seed + 1, config.small_size
+    )
     data, targets = to_tensor(images), torch.as_tensor(labels)
     model = Classifier()
     model(data[:1])  # materialise the lazy layer before the optimiser sees the parameters
@@ -145,7 +149,9 @@ def train_classifier(config: TinyDDPMConfig) -> tuple[Classifier, float, float]:
         loss.backward()
         optimiser.step()
     model.eval()
-    held_images, held_labels = dataset.generate(512, config.image_size, config.seed + 2)
+    held_images, held_labels = dataset.generate(
+        512, config.image_size, config.seed + 2, config.small_size
+    )
     with torch.no_grad():
         logits = model(to_tensor(held_images))
     predicted = np.stack([out.argmax(1).numpy() for out in logits], axis=1)

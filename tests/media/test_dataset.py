@@ -57,6 +57,21 @@ def test_large_shapes_cover_more_pixels_than_small_ones():
     assert covered[size == 1].mean() > 2 * covered[size == 0].mean()
 
 
+def test_the_small_size_setting_grows_small_shapes_only():
+    """`small_size` (a config field) redraws small shapes bigger and leaves large ones alone."""
+    images, labels = dataset.generate(96, 16, seed=2)
+    bigger, same_labels = dataset.generate(96, 16, seed=2, small=0.32)
+    assert np.array_equal(labels, same_labels)
+    large = labels[:, SLOTS.index("size")] == ATTRIBUTES["size"].index("large")
+    assert np.array_equal(images[large], bigger[large])
+    background = np.array([dataset.RGB[n["background"]] for n in dataset.label_names(labels)])
+
+    def covered(batch: np.ndarray) -> np.ndarray:
+        return (np.abs(batch.astype(int) - background[:, None, None]).sum(-1) > 30).sum((1, 2))
+
+    assert (covered(bigger)[~large] > covered(images)[~large]).all()
+
+
 def test_model_strings_choose_presets_and_override_fields():
     assert parse_embedded("embedded/tiny-ddpm") == PRESETS["default"]
     tiny = parse_embedded("embedded/tiny-ddpm?preset=test&train_steps=3&channels=8,16&lr=0.01")
@@ -67,6 +82,10 @@ def test_model_strings_choose_presets_and_override_fields():
         parse_embedded("embedded/tiny-ddpm?train_steps=many")
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         parse_embedded("embedded/tiny-ddpm?preset=huge")
+    assert parse_embedded("embedded/tiny-ddpm?global_cond=false").global_cond is False
+    assert parse_embedded("embedded/tiny-ddpm?preset=test&global_cond=1").global_cond is True
+    with pytest.raises(ValueError, match="global_cond='maybe'"):
+        parse_embedded("embedded/tiny-ddpm?global_cond=maybe")
 
 
 def test_the_weights_hash_changes_with_training_fields_only():

@@ -58,11 +58,6 @@ MEDIA = pa.schema(
 )  # fmt: skip
 
 
-def run_directory(log_event: EventSink | None) -> Path | None:
-    """The run directory the runner's event sink (a RunStore method) writes to, if any."""
-    return getattr(getattr(log_event, "__self__", None), "run_dir", None)
-
-
 class MediaModel(SimModel):
     """A studio renders, an audience likes, an adapter learns the likes, and round it goes."""
 
@@ -83,8 +78,6 @@ class MediaModel(SimModel):
         super().__init__(spec, session, log_event)
         self.params = spec.media
         self.has_starting_state = False
-        found = run_directory(log_event)
-        self.run_dir = Path(found) if found else Path(tempfile.mkdtemp(prefix="simsocial-media-"))
         self.door = MediaDoor(self.params.model, batch=self.params.batch)
         self.platform = Platform()
         self.platform.add_user("studio", "renders the prompt set", "media", -1)
@@ -98,6 +91,12 @@ class MediaModel(SimModel):
         self.rows: list[dict[str, Any]] = []  # media rows not yet drained
         self.made = 0  # images so far (media ids)
         self.timing: Counter[str] = Counter()  # wall-clock, for the manifest only (not state)
+
+    def files(self) -> Path:
+        """Where images and adapters go: the run directory, or a scratch folder outside a run."""
+        if self.run_dir is None:
+            self.run_dir = Path(tempfile.mkdtemp(prefix="simsocial-media-"))
+        return self.run_dir
 
     def drain_tables(self) -> dict[str, pa.Table]:
         drained = self.platform.drain()
@@ -139,12 +138,12 @@ class MediaModel(SimModel):
         from the media cache, where every adapter is also kept under its digest."""
         if not self.adapter:
             return None
-        path = self.run_dir / self.adapter
+        path = self.files() / self.adapter
         if not path.exists():
             digest = self.adapter_digest
             kept = self.door.cache_root / "adapters" / f"{digest}.safetensors"
             if not kept.exists():
-                where = f"neither in {self.run_dir} nor in the media cache ({kept})"
+                where = f"neither in {self.files()} nor in the media cache ({kept})"
                 raise FileNotFoundError(f"adapter {self.adapter} is {where}")
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(path, kept.read_bytes())
@@ -158,7 +157,7 @@ class MediaModel(SimModel):
     def store(self, generation: int, index: int, image: Image) -> str:
         """The image's PNG in the run directory (atomic: a kill never leaves half a file)."""
         relative = f"media/g{generation:03d}-{index:04d}.png"
-        target = self.run_dir / relative
+        target = self.files() / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, png_bytes(image.pixels))
         return relative
@@ -213,7 +212,7 @@ class MediaModel(SimModel):
         }
         digest = hashlib.blake2b(json.dumps(inputs).encode(), digest_size=6).hexdigest()
         relative = f"media/adapters/g{generation + 1:03d}-{digest}.safetensors"
-        out = self.run_dir / relative
+        out = self.files() / relative
         sidecar = out.with_suffix(".json")  # what training said, for a step redone after a kill
         if out.exists() and sidecar.exists():
             trained = json.loads(sidecar.read_text())
