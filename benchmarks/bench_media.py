@@ -60,16 +60,11 @@ def throughput(door: MediaDoor, n: int, rounds: int) -> dict[str, float]:
 def lora_time(door: MediaDoor) -> dict[str, float]:
     from simsocial.media.lora import train_adapter
 
-    images, labels = dataset.generate(100, 16, seed=5)
+    model = door.backend.model  # type: ignore[attr-defined]
+    images, labels = dataset.generate(100, 16, seed=5, small=model.config.small_size)
     prompts = [dataset.caption({"shape": n["shape"]}) for n in dataset.label_names(labels)]
     with tempfile.TemporaryDirectory() as folder:
-        info = train_adapter(
-            door.backend.model,  # type: ignore[attr-defined]
-            images,
-            prompts,
-            ImageLora(),
-            Path(folder) / "a.safetensors",
-        )
+        info = train_adapter(model, images, prompts, ImageLora(), Path(folder) / "a.safetensors")
     return {"lora_seconds_per_100_images": info["seconds"], "adapter_bytes": info["bytes"]}
 
 
