@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 
 from simsocial.analysis.loader import Run
+from simsocial.media.config import ImageLora
+from simsocial.media.dataset import SLOTS
+from simsocial.media.metrics import diversity, resampling_null
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,6 +50,16 @@ GLOSSARY: dict[str, str] = {
     ),
     "like_rate_mean": "likes per (viewer, image) over all generations",
     "adapters": "LoRA adapters trained (events.parquet, kind adapter)",
+    "diversity_null_last": (
+        "95% interval of the last generation's diversity if the adapter had learned exactly the "
+        "images it was trained on (resampled from them, and from the whole generation at the "
+        "LoRA's prior_share): the drift that resampling alone explains"
+    ),
+    "diversity_within_null": (
+        "whether no adapted generation's diversity falls below its resampling interval: true "
+        "means the loop narrowed no more than learning from the chosen few must (above it: the "
+        "adapter kept more of the base model than a perfect learner would)"
+    ),
 }
 
 
@@ -58,6 +71,25 @@ def generations(run: Run) -> pd.DataFrame:
     keep = [c for c in frame.columns if c == "generation" or c in MEASURES or c.startswith(
         ("share_", "diversity_", "drift", "trained_on", "likes", "images"))]  # fmt: skip
     return frame[keep].reset_index(drop=True)
+
+
+def resampling_intervals(run: Run) -> pd.DataFrame:
+    """Per adapted generation: its diversity, the interval a perfect learner of the previous
+    generation's trained-on images would give it (`metrics.resampling_null`), and `within`:
+    not below that interval (an imperfect learner keeps more diversity, never less)."""
+    media = run.table("media")
+    prior = ImageLora.model_validate(run.spec.get("media", {}).get("lora", {})).prior_share
+    rows = []
+    for generation in sorted(media["step"].unique())[1:]:
+        previous = media[media["step"] == generation - 1].reset_index(drop=True)
+        labels = previous[list(SLOTS)].to_dict("records")
+        chosen = previous.index[previous["trained_on"]].tolist()
+        now = media[media["step"] == generation]
+        low, high = resampling_null(labels, chosen, len(now), prior, seed=int(generation))
+        value = diversity(now[list(SLOTS)].to_dict("records"))
+        rows.append({"generation": int(generation), "diversity": value, "null_lo": low,
+                     "null_hi": high, "within": bool(value >= low)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["generation", "diversity", "null_lo", "null_hi", "within"])
 
 
 def summarize(run: Run) -> dict[str, Any]:
@@ -83,6 +115,11 @@ def summarize(run: Run) -> dict[str, Any]:
         "like_rate_mean": round(float(table["like_rate"].mean()), 4),
         "adapters": len(adapters),
     }
+    null = resampling_intervals(run).dropna()
+    if not null.empty:
+        out["diversity_null_last"] = [round(null["null_lo"].iloc[-1], 4),
+                                      round(null["null_hi"].iloc[-1], 4)]  # fmt: skip
+        out["diversity_within_null"] = bool(null["within"].all())
     collapse = "within" if within else ("below" if last["diversity"] < low else "above")
     out["verdict"] = (
         f"over {len(table)} generations the taste share went from {out['taste_first']:.2f} to "
@@ -90,6 +127,13 @@ def summarize(run: Run) -> dict[str, Any]:
         f"{out['diversity_last']:.2f} is {collapse} generation 0's 95% interval "
         f"[{low:.2f}, {high:.2f}]; prompt fidelity {out['fidelity_last']:.2f}"
     )
+    if "diversity_within_null" in out:
+        outside = null.loc[~null["within"], "generation"].tolist()
+        out["verdict"] += (
+            "; no adapted generation narrower than resampling its trained-on images explains"
+            if not outside
+            else f"; diversity below what resampling explains at generation(s) {outside}"
+        )
     return out
 
 

@@ -98,3 +98,29 @@ def bootstrap_ci(
     low, high = np.percentile(values, [tail, 100 - tail])
     estimate = diversity(rows)
     return float(2 * estimate - high), float(2 * estimate - low)
+
+
+def resampling_null(
+    previous: Sequence[dict[str, str]],
+    chosen: Sequence[int],
+    n: int,
+    prior_share: float,
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% interval of the diversity a perfect learner would give the next generation: `n`
+    labels drawn from the chosen images of `previous` (indices), or, with `prior_share`, from the
+    whole of it (the adapter's prior preservation). A chain of adapters loses diversity even when
+    the choice is random (genetic drift); this is the interval that drift alone explains."""
+    if not chosen or not previous or n <= 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    pool, picked = np.arange(len(previous)), np.asarray(chosen)
+    draws = []
+    for _ in range(resamples):
+        from_prior = rng.random(n) < prior_share
+        rows = np.where(from_prior, rng.choice(pool, n), rng.choice(picked, n))
+        draws.append(diversity([previous[i] for i in rows]))
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return float(low), float(high)

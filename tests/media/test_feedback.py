@@ -91,6 +91,23 @@ def test_a_random_audience_leaves_diversity_within_generation_zero_interval(tmp_
     assert low <= result.model["diversity"].iloc[-1] <= high
 
 
+def test_a_random_audience_drifts_no_more_than_resampling_explains(tmp_path):
+    """Four generations at random: the chain may narrow (a perfect learner of a few samples
+    would too), but no adapted generation's diversity falls below the interval that resampling
+    its trained-on images gives, and the report says so."""
+    from simsocial.analysis import load_run
+    from simsocial.analysis.media import resampling_intervals, summarize
+
+    result = simsocial.run(scenario(tmp_path, "scripted/random", seed=3, steps=4))
+    run = load_run(result.run_dir)
+    null = resampling_intervals(run)
+    assert null["generation"].tolist() == [1, 2, 3]
+    assert null["within"].all(), null
+    summary = summarize(run)
+    assert summary["diversity_within_null"] is True
+    assert "no adapted generation narrower than resampling" in summary["verdict"]
+
+
 def test_a_killed_run_resumes_to_the_tables_of_an_uninterrupted_one(
     tmp_path, monkeypatch, media_cache
 ):

@@ -80,3 +80,23 @@ def test_the_scripted_audience_likes_exactly_its_taste(make_session):
     assert ask(from_prompt, "a small green square", taste="You like yellow.").choice == "skip"
     with pytest.raises(ValueError, match="does not take"):
         make_session("scripted/taste?colour=red")
+
+
+def test_the_resampling_null_is_what_learning_the_chosen_images_exactly_gives():
+    """Every combination once (diversity 1). Learning only the 12 red ones drops colour's
+    entropy to 0, so diversity is at most 3/4; learning all of them leaves it near 1; the
+    prior share mixes the whole generation back in."""
+    from simsocial.media.dataset import SLOTS, combinations
+
+    previous = label_names(np.array(combinations()))
+    red = [i for i, row in enumerate(previous) if row["colour"] == "red"]
+    assert len(red) == 12 and metrics.diversity(previous) == pytest.approx(1.0)
+    low, high = metrics.resampling_null(previous, red, 48, prior_share=0.0, seed=1)
+    shapes_etc = 1 - 1 / len(SLOTS)  # the other three slots at most at their maximum
+    assert 0.6 < low <= high <= shapes_etc + 1e-9
+    low_all, high_all = metrics.resampling_null(previous, list(range(48)), 48, 0.0, seed=1)
+    assert 0.85 < low_all < high_all <= 1.0
+    mixed = metrics.resampling_null(previous, red, 48, prior_share=0.5, seed=1)
+    assert high < mixed[1] and low < mixed[0]
+    assert metrics.resampling_null(previous, red, 48, 0.0, seed=1) == (low, high)  # seeded
+    assert np.isnan(metrics.resampling_null(previous, [], 48, 0.5)[0])
