@@ -43,11 +43,16 @@ def test_three_verbs_over_http(gateway: Gateway) -> None:
 
 
 def test_every_request_ends_answered_or_recorded_under_faults() -> None:
-    """429/500/malformed/truncated/hang at random: nothing lost, retries counted, server agrees."""
+    """429/500/malformed/truncated/hang at random: nothing lost, retries counted, server agrees.
+
+    The breaker is off: this is about retries. On a loaded machine the first 50 connections at
+    once can all outlast the 0.5 s timeout, and the breaker would then (rightly) judge the server
+    gone and fail the rest unsent; `test_breaker.py` covers that."""
     faults = {"429": 0.15, "500": 0.15, "malformed": 0.1, "truncated": 0.1, "hang": 0.05}
     gateway = Gateway(max_concurrency=50, retry_initial_s=0.001, retry_max_s=0.01)
     with gateway as gw, OpenAIServer(latency_s=0.01, faults=faults, seed=1, hang_s=5) as server:
-        session = gw.session(http_config(server, timeout=0.5, retries=3))
+        config = http_config(server, timeout=0.5, retries=3, breaker={"enabled": False})
+        session = gw.session(config)
         answers = session.gather([session.ask_complete(f"question [{i}]") for i in range(200)])
         records = session.drain_records()
         stats = session.stats()
@@ -60,7 +65,7 @@ def test_every_request_ends_answered_or_recorded_under_faults() -> None:
     assert 200 < received <= stats["attempts_total"]
     failed = Counter(r.error_kind for r in records if r.error_kind)
     assert sum(a.ok for a in answers) + sum(failed.values()) == 200
-    assert set(failed) <= {"rate_limit", "server", "bad_response", "timeout"}
+    assert set(failed) <= {"rate_limit", "server", "bad_response", "timeout", "connection"}
     assert dict(failed) == stats["failures_by_kind"]
 
 
@@ -68,7 +73,7 @@ def test_each_fault_kind_is_retried_to_success(gateway: Gateway) -> None:
     """A scheduled 429, 500, malformed, truncated and hang: the sixth attempt answers."""
     schedule = ["429", "500", "malformed", "truncated", "hang"]
     with OpenAIServer(schedule=schedule, hang_s=5) as server:
-        session = gateway.session(http_config(server, timeout=0.2, retries=5))
+        session = gateway.session(http_config(server, timeout=0.5, retries=5))
         answer = session.complete("say [ok]")
         assert answer.text == "[ok]" and answer.record.attempts == 6
         assert server.requests == 6 and session.stats()["retries"] == 5
