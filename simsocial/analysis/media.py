@@ -76,7 +76,8 @@ def generations(run: Run) -> pd.DataFrame:
 def resampling_intervals(run: Run) -> pd.DataFrame:
     """Per adapted generation: its diversity, the interval a perfect learner of the previous
     generation's trained-on images would give it (`metrics.resampling_null`), and `within`:
-    not below that interval (an imperfect learner keeps more diversity, never less)."""
+    not below that interval (an imperfect learner keeps more diversity, never less). A
+    generation whose parent had no trained-on images has no null: NaN bounds, `within` None."""
     media = run.table("media")
     prior = ImageLora.model_validate(run.spec.get("media", {}).get("lora", {})).prior_share
     rows = []
@@ -87,8 +88,9 @@ def resampling_intervals(run: Run) -> pd.DataFrame:
         now = media[media["step"] == generation]
         low, high = resampling_null(labels, chosen, len(now), prior, seed=int(generation))
         value = diversity(now[list(SLOTS)].to_dict("records"))
+        within = None if np.isnan(low) else bool(value >= low)
         rows.append({"generation": int(generation), "diversity": value, "null_lo": low,
-                     "null_hi": high, "within": bool(value >= low)})  # fmt: skip
+                     "null_hi": high, "within": within})  # fmt: skip
     return pd.DataFrame(rows, columns=["generation", "diversity", "null_lo", "null_hi", "within"])
 
 
@@ -115,7 +117,7 @@ def summarize(run: Run) -> dict[str, Any]:
         "like_rate_mean": round(float(table["like_rate"].mean()), 4),
         "adapters": len(adapters),
     }
-    null = resampling_intervals(run).dropna()
+    null = resampling_intervals(run).dropna().astype({"within": bool})
     if not null.empty:
         out["diversity_null_last"] = [round(null["null_lo"].iloc[-1], 4),
                                       round(null["null_hi"].iloc[-1], 4)]  # fmt: skip

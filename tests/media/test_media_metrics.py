@@ -100,3 +100,27 @@ def test_the_resampling_null_is_what_learning_the_chosen_images_exactly_gives():
     assert high < mixed[1] and low < mixed[0]
     assert metrics.resampling_null(previous, red, 48, 0.0, seed=1) == (low, high)  # seeded
     assert np.isnan(metrics.resampling_null(previous, [], 48, 0.5)[0])
+
+
+def test_a_generation_without_trained_on_images_has_no_null_rather_than_a_failed_one():
+    """Nothing liked in generation 0: generation 1 has no resampling null (within None), and the
+    summary judges only the generations that have one."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from simsocial.analysis.media import resampling_intervals
+
+    colours = ["red", "green", "blue", "yellow"] * 2
+    media = pd.DataFrame(
+        [
+            {"step": step, **row, "trained_on": step == 1}
+            for step in (0, 1, 2)
+            for row in rows(*colours)
+        ]
+    )
+    run = SimpleNamespace(table=lambda name: media, spec={})
+    null = resampling_intervals(run)
+    assert null["generation"].tolist() == [1, 2]
+    assert null["within"].tolist()[0] is None and np.isnan(null["null_lo"].iloc[0])
+    assert null["within"].tolist()[1] is True  # four colours kept: not narrower than resampling
