@@ -50,7 +50,7 @@ def test_a_server_that_refuses_every_call_stops_the_run_before_step_0(tmp_path, 
         code = main(["run", str(path), "--out", str(tmp_path / "r"), "--quiet"])
         elapsed = time.perf_counter() - began
     err = capsys.readouterr().err.strip()
-    assert code == 2 and elapsed < 2.0
+    assert code == 2 and elapsed < 2.0 and server.requests == 0  # the probe only: no chat call
     assert len(err.splitlines()) == 1 and "401" in err
     assert not (tmp_path / "r").exists()
 

