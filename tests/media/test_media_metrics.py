@@ -103,8 +103,8 @@ def test_the_resampling_null_is_what_learning_the_chosen_images_exactly_gives():
 
 
 def test_a_generation_without_trained_on_images_has_no_null_rather_than_a_failed_one():
-    """Nothing liked in generation 0: generation 1 has no resampling null (within None), and the
-    summary judges only the generations that have one."""
+    """Nothing trained on in generation 0: generation 1 has no resampling null (NaN bounds,
+    within None), not a verdict of "below"; generation 2 has one."""
     from types import SimpleNamespace
 
     import pandas as pd
