@@ -64,15 +64,41 @@ class AdapterError(ValueError):
 
 
 def _safetensors_header(path: Path) -> tuple[dict[str, Any], int]:
-    """The header of a safetensors file (name -> dtype, shape, offsets) and where data begins."""
+    """The header of a safetensors file (name -> dtype, shape, offsets) and where data begins,
+    checked against the file's size: a truncated or damaged file is an AdapterError here, in
+    preflight, and not a reshape error when the run converts it."""
     try:
         with open(path, "rb") as handle:
             size = struct.unpack("<Q", handle.read(8))[0]
             header = json.loads(handle.read(size))
-    except (struct.error, ValueError) as exc:
+        data_size = path.stat().st_size - 8 - size
+    except (struct.error, ValueError, OSError) as exc:
         raise AdapterError(f"{path} is not a safetensors file ({exc})") from exc
+    if not isinstance(header, dict):
+        raise AdapterError(f"{path} is not a safetensors file (its header is not a table)")
     header.pop("__metadata__", None)
+    for name, info in header.items():
+        _check_entry(path, name, info, data_size)
     return header, 8 + size
+
+
+def _check_entry(path: Path, name: str, info: Any, data_size: int) -> None:
+    """One header entry names a float dtype, a shape and offsets that hold exactly its bytes."""
+    try:
+        dtype, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
+        ok = all(isinstance(n, int) and n >= 0 for n in (*shape, begin, end))
+    except (TypeError, KeyError, ValueError):
+        ok = False
+    if not ok:
+        raise AdapterError(f"{path}: tensor {name} has a damaged header entry")
+    if dtype not in _DTYPES:
+        raise AdapterError(f"{path}: tensor {name} has dtype {dtype}, not a float")
+    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[dtype]).itemsize
+    if end - begin != expected or end > data_size:
+        raise AdapterError(
+            f"{path}: tensor {name} needs bytes {begin}-{end} of {data_size} "
+            f"({expected} for shape {shape}): the file is truncated or damaged"
+        )
 
 
 def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -82,8 +108,6 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
     blob = np.memmap(path, dtype=np.uint8, mode="r")
     out = {}
     for name, info in header.items():
-        if info["dtype"] not in _DTYPES:
-            raise AdapterError(f"{path}: tensor {name} has dtype {info['dtype']}, not a float")
         begin, end = info["data_offsets"]
         raw = blob[start + begin : start + end].view(_DTYPES[info["dtype"]])
         if info["dtype"] == "BF16":
@@ -143,31 +167,42 @@ def gguf_metadata(path: Path, keys: Iterable[str]) -> dict[str, Any]:
     counts a conversion needs come before the vocabulary, so this stops after a few hundred bytes.
     """
     wanted, found = set(keys), {}
+    size = path.stat().st_size
     with open(path, "rb") as handle:
 
+        def take(n: int) -> int:
+            """`n` bytes follow: refused when the file has fewer (a garbled length)."""
+            if n > size - handle.tell():
+                raise struct.error(f"{n} bytes announced at offset {handle.tell()} of {size}")
+            return n
+
         def unpack(fmt: str) -> Any:
-            return struct.unpack("<" + fmt, handle.read(struct.calcsize(fmt)))[0]
+            return struct.unpack("<" + fmt, handle.read(take(struct.calcsize(fmt))))[0]
 
         def value(kind: int) -> Any:
             if kind == _GGUF_STRING:
-                return handle.read(unpack("Q")).decode("utf-8", errors="replace")
+                return handle.read(take(unpack("Q"))).decode("utf-8", errors="replace")
             if kind == _GGUF_ARRAY:
                 item, count = unpack("I"), unpack("Q")
                 if item in _GGUF_SCALARS:  # skipped in one seek
-                    handle.seek(count * struct.calcsize(_GGUF_SCALARS[item]), os.SEEK_CUR)
+                    width = take(count * struct.calcsize(_GGUF_SCALARS[item]))
+                    handle.seek(width, os.SEEK_CUR)
                     return None
                 return [value(item) for _ in range(count)]
             return unpack(_GGUF_SCALARS[kind])
 
         if handle.read(4) != b"GGUF":
             raise AdapterError(f"{path} is not a GGUF file")
-        unpack("I")  # version
-        unpack("Q")  # tensor count
-        for _ in range(unpack("Q")):
-            key = handle.read(unpack("Q")).decode("utf-8", errors="replace")
-            found[key] = value(unpack("I"))
-            if wanted <= found.keys():
-                break
+        try:
+            unpack("I")  # version
+            unpack("Q")  # tensor count
+            for _ in range(unpack("Q")):
+                key = handle.read(take(unpack("Q"))).decode("utf-8", errors="replace")
+                found[key] = value(unpack("I"))
+                if wanted <= found.keys():
+                    break
+        except (struct.error, KeyError, OSError) as exc:  # cut off or garbled
+            raise AdapterError(f"{path}: its GGUF header is damaged ({exc!r})") from exc
     return {key: found[key] for key in wanted if key in found}
 
 
@@ -280,7 +315,7 @@ def converted_adapter(folder: Path, base_gguf: Path) -> Path:
         try:
             if gguf_metadata(out, [SOURCE_KEY]).get(SOURCE_KEY) == source:
                 return out
-        except (AdapterError, OSError, struct.error, UnicodeDecodeError):
+        except (AdapterError, OSError):
             pass  # unreadable: convert again
     try:
         return convert_peft_adapter(folder, base_gguf, out, source=source)
@@ -291,7 +326,7 @@ def converted_adapter(folder: Path, base_gguf: Path) -> Path:
 # -- digests -----------------------------------------------------------------------------------
 
 _DIGESTS: dict[tuple[Any, ...], str] = {}
-_CHECKED: set[str] = set()  # digests of adapter folders that passed inspect_adapter
+_CHECKED: set[tuple[str, str]] = set()  # (adapter digest, base) pairs that would convert
 
 
 def adapter_digest(path: Path) -> str:
@@ -314,21 +349,24 @@ def adapter_digest(path: Path) -> str:
     return _DIGESTS[memo]
 
 
-def checked_digest(adapter: Path) -> str:
-    """`adapter_digest` of an adapter the embedded model can load, checked without reading its
-    weights (once per content): a .gguf file, or a peft folder that converts with gguf
-    installed. Raises AdapterError saying what is wrong."""
+def checked_digest(adapter: Path, base_gguf: Path) -> str:
+    """`adapter_digest` of an adapter the embedded model can load on `base_gguf`, checked
+    without reading its weights (once per content and base): a .gguf file, or a peft folder
+    that converts with gguf installed (its config, tensor names and sizes, and a llama base with
+    head counts). Raises AdapterError saying what is wrong."""
     if not (adapter.is_dir() or (adapter.is_file() and adapter.suffix == ".gguf")):
         raise AdapterError(f"no adapter at {adapter} (a peft adapter folder or a .gguf file)")
     try:
         digest = adapter_digest(adapter)
     except OSError as exc:
         raise AdapterError(f"cannot read the adapter at {adapter}: {exc}") from exc
-    if adapter.is_dir() and digest not in _CHECKED:
+    checked = (digest, str(base_gguf.resolve()))
+    if adapter.is_dir() and checked not in _CHECKED:
         if importlib.util.find_spec("gguf") is None:
             raise AdapterError(GGUF_HINT)
         inspect_adapter(adapter)
-        _CHECKED.add(digest)
+        _heads(base_gguf)
+        _CHECKED.add(checked)
     return digest
 
 

@@ -210,6 +210,57 @@ def test_canonical_model_carries_the_adapter_digest(tmp_path, base) -> None:
     assert canonical_embedded(missing) == missing  # preflight and the call report it
 
 
+def test_a_truncated_or_damaged_weights_file_is_refused_before_any_weight_is_read(
+    tmp_path, base
+) -> None:
+    """The safetensors header is checked against the file (what preflight reads): a cut-off
+    file or a header whose shape and offsets disagree is one AdapterError naming the tensor,
+    from the check and from the conversion alike."""
+    folder = write_adapter(tmp_path / "cut", fake_tensors())
+    weights = folder / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    for step in (text_gguf.inspect_adapter, lambda f: text_gguf.converted_adapter(f, base)):
+        with pytest.raises(text_gguf.AdapterError, match="truncated or damaged"):
+            step(folder)
+    folder = write_adapter(tmp_path / "lying", fake_tensors())
+    weights = folder / "adapter_model.safetensors"
+    raw = weights.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    name = f"{PREFIX}.0.self_attn.q_proj.lora_A.weight"
+    header[name]["shape"] = [RANK, HIDDEN * 2]  # more values than its bytes hold
+    text = json.dumps(header).encode()
+    weights.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + size :])
+    with pytest.raises(text_gguf.AdapterError, match=rf"{name} needs bytes .* shape \[4, 64\]"):
+        text_gguf.inspect_adapter(folder)
+    header[name] = "not an entry"
+    text = json.dumps(header).encode()
+    weights.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + size :])
+    with pytest.raises(text_gguf.AdapterError, match="damaged header entry"):
+        text_gguf.inspect_adapter(folder)
+
+
+def test_the_base_a_folder_adapter_needs_is_checked_with_it(tmp_path, base) -> None:
+    """What `validate` checks for ``?lora=<folder>`` includes the base's header (the conversion
+    needs its head counts): a damaged header or a base of another architecture is one
+    AdapterError, not a struct error or a refusal only when the run converts."""
+    folder = write_adapter(tmp_path / "adapter", fake_tensors())
+    assert text_gguf.checked_digest(folder, base) == text_gguf.adapter_digest(folder)
+    garbled = tmp_path / "garbled.gguf"
+    garbled.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + b"\xff" * 24)  # lengths of 2^64
+    other = tmp_path / "qwen.gguf"
+    writer = gguf.GGUFWriter(str(other), arch="qwen2")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    for wrong, says in ((garbled, "GGUF header is damaged"), (other, "architecture 'qwen2'")):
+        with pytest.raises(text_gguf.AdapterError, match=says):
+            text_gguf.checked_digest(folder, wrong)
+        with pytest.raises(ProviderError, match=says):
+            resolve_model(f"embedded/{wrong}?lora={folder}")
+
+
 @pytest.mark.skipif(not HAVE_LLAMA, reason="preflight checks that llama_cpp imports first")
 def test_preflight_catches_a_missing_or_unconvertible_adapter(tmp_path, base) -> None:
     """`simsocial validate` reports a bad adapter before the run, in one line."""

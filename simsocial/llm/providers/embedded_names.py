@@ -85,8 +85,8 @@ def query_params(model: str) -> dict[str, str]:
 
 def resolve_model(model: str, *, check_digest: bool = True) -> ModelSpec:
     """The base GGUF and adapter a model string names, checked without loading anything: the
-    adapter exists and converts (config and tensor names), and, with `check_digest`, its files
-    still have the ``lora_blake2b`` digest the string carries."""
+    adapter exists and converts (config, tensor names and sizes, a llama base), and, with
+    `check_digest`, its files still have the ``lora_blake2b`` digest the string carries."""
     base = resolve_gguf(model)
     params = query_params(model)
     if "lora" not in params:
@@ -101,7 +101,7 @@ def resolve_model(model: str, *, check_digest: bool = True) -> ModelSpec:
         raise refuse(model, f"lora_scale={params['lora_scale']!r} is not a number") from None
     adapter = Path(params["lora"]).expanduser()
     try:
-        digest = checked_digest(adapter)
+        digest = checked_digest(adapter, base)
     except AdapterError as exc:
         raise refuse(model, str(exc)) from exc
     if check_digest and params.get("lora_blake2b", digest) != digest:
